@@ -1,0 +1,47 @@
+/* cmdline.c: command-line splitting and lookup. */
+#include "cmdline.h"
+#include "memory.h"
+
+int command_line_split(char *line, char **argv, int max_arguments)
+{
+	int argc = 0;
+
+	while (*line && argc < max_arguments) {
+		char *out;
+
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line)
+			break;
+		argv[argc++] = out = line;
+		for (bool quoted = false; *line && (quoted || (*line != ' ' && *line != '\t'));
+		     line++) {
+			if (*line == '"')
+				quoted = !quoted;
+			else
+				*out++ = *line;
+		}
+		if (*line)
+			line++;
+		*out = '\0';
+	}
+	return argc;
+}
+
+bool argv_has(int argc, char **argv, const char *word)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], word))
+			return true;
+	return false;
+}
+
+const char *argv_value(int argc, char **argv, const char *key)
+{
+	size_t length = strlen(key);
+
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], key, length) && argv[i][length] == '=')
+			return argv[i] + length + 1;
+	return NULL;
+}

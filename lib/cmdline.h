@@ -1,0 +1,20 @@
+/*
+ * cmdline.h: the boot command line (multiboot or PVH "-append") split into
+ * argc/argv for the test's main().  Words the framework itself consumes
+ * ("la57", "errata=...") are removed; argv[0] is the image's name.
+ */
+#ifndef CANON_CMDLINE_H
+#define CANON_CMDLINE_H
+
+#include "types.h"
+
+#define MAX_ARGUMENTS 64
+
+/* Splits line in place on blanks; double quotes group words. */
+int command_line_split(char *line, char **argv, int max_arguments);
+/* True when argv holds word exactly. */
+bool argv_has(int argc, char **argv, const char *word);
+/* Value of "key=value" in argv, or NULL. */
+const char *argv_value(int argc, char **argv, const char *key);
+
+#endif

@@ -1,0 +1,108 @@
+/* memory.c: freestanding memory and string functions. */
+#include "memory.h"
+
+void *memset(void *destination, int value, size_t length)
+{
+	u8 *d = destination;
+
+	while (length--)
+		*d++ = (u8)value;
+	return destination;
+}
+
+void *memcpy(void *destination, const void *source, size_t length)
+{
+	u8 *d = destination;
+	const u8 *s = source;
+
+	while (length--)
+		*d++ = *s++;
+	return destination;
+}
+
+void *memmove(void *destination, const void *source, size_t length)
+{
+	u8 *d = destination;
+	const u8 *s = source;
+
+	if (d < s)
+		return memcpy(destination, source, length);
+	while (length--)
+		d[length] = s[length];
+	return destination;
+}
+
+int memcmp(const void *a, const void *b, size_t length)
+{
+	const u8 *x = a, *y = b;
+
+	for (; length; length--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
+size_t strlen(const char *string)
+{
+	size_t length = 0;
+
+	while (string[length])
+		length++;
+	return length;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (u8)*a - (u8)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t length)
+{
+	for (; length; length--, a++, b++) {
+		if (*a != *b)
+			return (u8)*a - (u8)*b;
+		if (!*a)
+			break;
+	}
+	return 0;
+}
+
+char *strchr(const char *string, int character)
+{
+	for (;; string++) {
+		if (*string == (char)character)
+			return (char *)string;
+		if (!*string)
+			return NULL;
+	}
+}
+
+bool parse_unsigned(const char *text, u64 *value)
+{
+	unsigned base = 10;
+	u64 result = 0;
+
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+		base = 16;
+		text += 2;
+	}
+	if (!*text)
+		return false;
+	for (; *text; text++) {
+		unsigned digit;
+
+		if (*text >= '0' && *text <= '9')
+			digit = *text - '0';
+		else if (base == 16 && *text >= 'a' && *text <= 'f')
+			digit = *text - 'a' + 10;
+		else if (base == 16 && *text >= 'A' && *text <= 'F')
+			digit = *text - 'A' + 10;
+		else
+			return false;
+		result = result * base + digit;
+	}
+	*value = result;
+	return true;
+}

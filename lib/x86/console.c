@@ -1,0 +1,38 @@
+/* console.c: COM1 at 115200 8N1, polled. */
+#include "console.h"
+#include "processor.h"
+#include "printf.h"
+
+#define COM1 0x3f8
+#define TRANSMIT 0
+#define INTERRUPT_ENABLE 1
+#define DIVISOR_LOW 0
+#define DIVISOR_HIGH 1
+#define FIFO_CONTROL 2
+#define LINE_CONTROL 3
+#define MODEM_CONTROL 4
+#define LINE_STATUS 5
+#define LINE_STATUS_TRANSMIT_EMPTY 0x20
+#define LINE_CONTROL_DIVISOR_LATCH 0x80
+#define LINE_CONTROL_8N1 0x03
+
+void console_init(void)
+{
+	outb(COM1 + INTERRUPT_ENABLE, 0);
+	outb(COM1 + LINE_CONTROL, LINE_CONTROL_DIVISOR_LATCH);
+	outb(COM1 + DIVISOR_LOW, 1); /* 115200 baud */
+	outb(COM1 + DIVISOR_HIGH, 0);
+	outb(COM1 + LINE_CONTROL, LINE_CONTROL_8N1);
+	outb(COM1 + FIFO_CONTROL, 0xc7); /* enable and clear the FIFOs */
+	outb(COM1 + MODEM_CONTROL, 0x03); /* DTR, RTS */
+	printf_set_output(console_write);
+}
+
+void console_write(const char *bytes, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		while (!(inb(COM1 + LINE_STATUS) & LINE_STATUS_TRANSMIT_EMPTY))
+			;
+		outb(COM1 + TRANSMIT, (u8)bytes[i]);
+	}
+}

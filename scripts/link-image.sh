@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# link-image.sh NAME OBJECT...: link x86/NAME.elf and x86/NAME.flat.
+#
+# Two passes, so that the image carries its own symbol table: the first
+# links an empty table, the second a table of every function in the first.
+# The table is the last thing in .rodata, so no code address moves between
+# the passes; the script checks that, and the image's layout, afterwards.
+set -euo pipefail
+
+name=$1
+shift
+out=x86/$name
+lds=x86/flat.lds
+: "${CC:=gcc}" "${LD:=ld}" "${NM:=nm}" "${READELF:=readelf}" "${OBJCOPY:=objcopy}"
+ldflags=(-nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+	--emit-relocs -T "$lds")
+
+compile_symbols() {
+	# shellcheck disable=SC2086  # CFLAGS is a list of words
+	"$CC" $CFLAGS -c -x assembler -o "$2" "$1"
+}
+
+link() {
+	"$LD" "${ldflags[@]}" -o "$1" "${@:2}"
+}
+
+scripts/symbols.sh "$name" > "$out.symbols.S"
+compile_symbols "$out.symbols.S" "$out.symbols.o"
+link "$out.pass1" "$@" "$out.symbols.o"
+
+scripts/symbols.sh "$name" "$out.pass1" > "$out.symbols.S"
+compile_symbols "$out.symbols.S" "$out.symbols.o"
+link "$out.elf" "$@" "$out.symbols.o"
+
+scripts/check-image.sh "$out.pass1" "$out.elf"
+"$OBJCOPY" --strip-all --remove-section='.rela*' "$out.elf" "$out.flat"
+scripts/check-image.sh --flat "$out.flat"
