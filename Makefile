@@ -70,7 +70,7 @@ check: all
 
 clean:
 	rm -f lib/*.[od] lib/alloc/*.[od] lib/x86/*.[od] x86/*.[od] $(LIBRARY) \
-		x86/*.flat x86/*.elf x86/*.pass1 x86/*.symbols.[So] x86/flat.lds
+		x86/*.flat x86/*.pvh x86/*.elf x86/*.pass1 x86/*.symbols.[So] x86/flat.lds
 	rm -rf logs tests
 
 distclean: clean

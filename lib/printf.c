@@ -30,6 +30,17 @@ static void emit(struct output *out, char c)
 	out->length++;
 }
 
+/* A run of literal text: one copy instead of a call per byte. */
+static void emit_run(struct output *out, const char *text, size_t length)
+{
+	if (out->length < out->size) {
+		size_t room = out->size - 1 - out->length;
+
+		memcpy(out->buffer + out->length, text, length < room ? length : room);
+	}
+	out->length += length;
+}
+
 static void emit_padding(struct output *out, char c, int count)
 {
 	while (count-- > 0)
@@ -48,8 +59,7 @@ static void emit_field(struct output *out, const struct conversion *conversion,
 		emit(out, *prefix++);
 	if (!conversion->left_justify && conversion->zero_pad)
 		emit_padding(out, '0', padding);
-	for (size_t i = 0; i < digit_count; i++)
-		emit(out, digits[i]);
+	emit_run(out, digits, digit_count);
 	if (conversion->left_justify)
 		emit_padding(out, ' ', padding);
 }
@@ -182,7 +192,11 @@ int vsnprintf(char *buffer, size_t size, const char *format, va_list arguments)
 		struct conversion conversion;
 
 		if (*format != '%') {
-			emit(&out, *format++);
+			const char *percent = strchr(format, '%');
+			size_t run = percent ? (size_t)(percent - format) : strlen(format);
+
+			emit_run(&out, format, run);
+			format += run;
 			continue;
 		}
 		format = parse_conversion(format + 1, &conversion, &copy);

@@ -115,6 +115,8 @@ static bool is_listed_erratum(const char *message)
 	char name[LINE_BUFFER + PREFIX_BUFFER];
 	char slug[LINE_BUFFER + PREFIX_BUFFER];
 
+	if (!errata_list)
+		return false;
 	snprintf(name, sizeof(name), "%s%s", prefixes, message);
 	return is_erratum(report_slug(name, slug, sizeof(slug)));
 }

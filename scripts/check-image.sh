@@ -3,7 +3,8 @@
 #   user section refers to kernel memory (user code would fault on it).
 # check-image.sh --flat FLAT: QEMU's multiboot loader can load FLAT: the
 #   header is in the first 8 KiB, and every loaded segment sits in the file
-#   exactly where the header's address fields say.
+#   exactly where the header's address fields say.  Prints the header's
+#   file offset.
 set -euo pipefail
 : "${NM:=nm}" "${READELF:=readelf}"
 
@@ -63,6 +64,7 @@ check_flat() {
 				"not $((file_base + physical - load_address))"
 		fi
 	done < <("$READELF" -lW "$flat")
+	echo "$offset"
 }
 
 if [ "${1:-}" = --flat ]; then

@@ -266,13 +266,23 @@ build_boot_page_tables:
 	mov 20(%esi), %edx
 	and boot_no_execute_mask, %edx
 	mov %edx, map_flags_high
-2:	call map_boot_page
-	addl $PAGE_SIZE, map_virtual_low
+2:	call map_boot_page             /* EBX: the leaf entry just written */
+	/* Fill the rest of that page table directly, without walking again. */
+5:	addl $PAGE_SIZE, map_virtual_low
 	adcl $0, map_virtual_high
 	addl $PAGE_SIZE, map_physical
 	mov map_physical, %eax
 	cmp 12(%esi), %eax
-	jb 2b
+	jae 3f
+	testl $0x1ff000, map_virtual_low /* crossed into the next page table? */
+	jz 2b
+	add $8, %ebx
+	or map_flags_low, %eax
+	or $(PAGE_PRESENT | PAGE_ACCESSED | PAGE_DIRTY), %eax
+	mov %eax, (%ebx)
+	mov map_flags_high, %eax
+	mov %eax, 4(%ebx)
+	jmp 5b
 3:	add $24, %esi
 	jmp 1b
 4:	ret
@@ -287,7 +297,7 @@ map_boot_page:
 	testl $PAGE_PRESENT, (%ebx)
 	jnz 2f
 	call allocate_boot_table
-	or $(PAGE_PRESENT | PAGE_WRITABLE), %eax
+	or $(PAGE_PRESENT | PAGE_WRITABLE | PAGE_ACCESSED), %eax
 	testl $0x80000000, map_virtual_high     /* lower half: user all the way down */
 	jnz 3f
 	or $PAGE_USER, %eax
@@ -305,7 +315,8 @@ map_boot_page:
 	jnz boot_failure
 	mov map_physical, %eax
 	or map_flags_low, %eax
-	or $PAGE_PRESENT, %eax
+	/* Accessed and dirty up front: no fault to set them under shadow paging. */
+	or $(PAGE_PRESENT | PAGE_ACCESSED | PAGE_DIRTY), %eax
 	mov %eax, (%ebx)
 	mov map_flags_high, %eax
 	mov %eax, 4(%ebx)
@@ -331,23 +342,18 @@ boot_table_index:
 	pop %ecx
 	ret
 
-/* Returns in EAX a zeroed page from the boot page-table pool. */
+/*
+ * Returns in EAX a page from the boot page-table pool.  The pool is in
+ * .boot.bss, which every loader zeroes (multiboot up to bss_end_addr, an ELF
+ * loader up to each segment's memory size), so the page is already clear;
+ * clearing it again would cost ~10 ms on hypervisors that emulate the guest.
+ */
 allocate_boot_table:
-	push %ecx
-	push %edi
 	mov boot_pool_next, %eax
 	mov $message_pool_exhausted, %esi
 	cmp $boot_page_table_pool_end, %eax
 	jae boot_failure
 	addl $PAGE_SIZE, boot_pool_next
-	mov %eax, %edi
-	push %eax
-	xor %eax, %eax
-	mov $PAGE_SIZE / 4, %ecx
-	rep stosl
-	pop %eax
-	pop %edi
-	pop %ecx
 	ret
 
 /*

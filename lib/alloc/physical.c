@@ -6,6 +6,7 @@
  */
 #include "physical.h"
 #include "layout.h"
+#include "memory.h"
 
 #define FRAME_COUNT (PHYSICAL_MEMORY_LIMIT / PAGE_SIZE)
 #define BITS_PER_WORD 64
@@ -43,27 +44,91 @@ static bool frame_is_ram(u64 frame)
 	return false;
 }
 
-void physical_add_ram(u64 start, u64 end)
+/* Number of set bits, without the compiler's library helper. */
+static unsigned count_bits(u64 word)
 {
-	u64 first = (start + PAGE_SIZE - 1) / PAGE_SIZE;
-	u64 last = end / PAGE_SIZE;
+	word = word - ((word >> 1) & 0x5555555555555555ULL);
+	word = (word & 0x3333333333333333ULL) + ((word >> 2) & 0x3333333333333333ULL);
+	word = (word + (word >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned)((word * 0x0101010101010101ULL) >> 56);
+}
 
-	if (last > FRAME_COUNT)
-		last = FRAME_COUNT;
+/* Bits first..last-1 of the word holding first (last within that word). */
+static u64 word_mask(u64 first, u64 last)
+{
+	u64 low = first % BITS_PER_WORD, count = last - first;
+
+	return (count == BITS_PER_WORD ? ~0ULL : ((1ULL << count) - 1)) << low;
+}
+
+/*
+ * Set (free = true) or clear the bits of frames [first, last), a word at a
+ * time, and return how many bits changed.
+ */
+static u64 mark_frames(u64 first, u64 last, bool free)
+{
+	u64 changed = 0;
+
+	while (first < last) {
+		u64 word_end = ALIGN_DOWN(first, BITS_PER_WORD) + BITS_PER_WORD;
+		u64 end = last < word_end ? last : word_end;
+		u64 *word = &free_bitmap[first / BITS_PER_WORD];
+		u64 mask = word_mask(first, end);
+		u64 before = *word;
+
+		*word = free ? before | mask : before & ~mask;
+		changed += count_bits(before ^ *word);
+		first = end;
+	}
+	return changed;
+}
+
+/*
+ * Add frames [first, last) as RAM.  Parts that overlap a range added
+ * earlier are skipped, so every frame of what remains is new and its bit
+ * can be set without counting: the whole words go in with one memset.
+ */
+static void add_frames(u64 first, u64 last)
+{
+	u64 head_end, tail_start;
+
+	for (unsigned i = 0; i < ram_range_count; i++) {
+		u64 start = ram_ranges[i].start, end = ram_ranges[i].end;
+
+		if (first < end && start < last) {
+			if (first < start)
+				add_frames(first, start);
+			if (end < last)
+				add_frames(end, last);
+			return;
+		}
+	}
 	if (first >= last || ram_range_count == MAX_RAM_RANGES)
 		return;
 	ram_ranges[ram_range_count].start = first;
 	ram_ranges[ram_range_count].end = last;
 	ram_range_count++;
-	for (u64 frame = first; frame < last; frame++) {
-		if (!frame_is_free(frame)) {
-			set_frame_free(frame, true);
-			free_frames++;
-			ram_frames++;
-		}
+	head_end = ALIGN_UP(first, BITS_PER_WORD);
+	tail_start = ALIGN_DOWN(last, BITS_PER_WORD);
+	if (head_end >= tail_start) {
+		mark_frames(first, last, true);
+	} else {
+		mark_frames(first, head_end, true);
+		memset(&free_bitmap[head_end / BITS_PER_WORD], 0xff,
+		       (tail_start - head_end) / BITS_PER_WORD * sizeof(u64));
+		mark_frames(tail_start, last, true);
 	}
+	free_frames += last - first;
+	ram_frames += last - first;
 	if (last > ram_end_frame)
 		ram_end_frame = last;
+}
+
+void physical_add_ram(u64 start, u64 end)
+{
+	u64 last = end / PAGE_SIZE;
+
+	add_frames((start + PAGE_SIZE - 1) / PAGE_SIZE, last < FRAME_COUNT ? last : FRAME_COUNT);
 }
 
 void physical_reserve(u64 start, u64 end)
@@ -72,12 +137,8 @@ void physical_reserve(u64 start, u64 end)
 
 	if (last > FRAME_COUNT)
 		last = FRAME_COUNT;
-	for (u64 frame = start / PAGE_SIZE; frame < last; frame++) {
-		if (frame_is_free(frame)) {
-			set_frame_free(frame, false);
-			free_frames--;
-		}
-	}
+	if (start / PAGE_SIZE < last)
+		free_frames -= mark_frames(start / PAGE_SIZE, last, false);
 }
 
 void physical_set_zero_function(void (*zero)(u64 address, u64 count))

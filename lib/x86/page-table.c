@@ -21,11 +21,21 @@
 
 static int levels = 4;
 static u64 no_execute_mask = PAGE_NO_EXECUTE;
+/* Per level: the self-map base and the mask of index bits (see the top). */
+static u64 self_bases[6], index_masks[6];
 
 void page_table_init(int paging_level_count, bool no_execute_enabled)
 {
 	levels = paging_level_count;
 	no_execute_mask = no_execute_enabled ? PAGE_NO_EXECUTE : 0;
+	for (int level = 1; level <= levels; level++) {
+		u64 base = 0;
+
+		for (int k = 1; k <= level; k++)
+			base |= (u64)PAGE_TABLE_SELF_SLOT << (12 + 9 * (levels - k));
+		self_bases[level] = canonical_form(base);
+		index_masks[level] = ((1ULL << (12 + 9 * (levels - level))) - 1) & ~7ULL;
+	}
 }
 
 int paging_levels(void)
@@ -55,21 +65,9 @@ u64 page_size_at_level(int level)
 	return 1ULL << (12 + 9 * (level - 1));
 }
 
-static u64 self_base(int level)
-{
-	u64 base = 0;
-
-	for (int k = 1; k <= level; k++)
-		base |= (u64)PAGE_TABLE_SELF_SLOT << (12 + 9 * (levels - k));
-	return base;
-}
-
 volatile u64 *page_table_entry_pointer(int level, u64 address)
 {
-	u64 index_bits = (1ULL << (12 + 9 * (levels - level))) - 1;
-	u64 offset = (address >> (9 * level)) & index_bits & ~7ULL;
-
-	return (volatile u64 *)canonical_form(self_base(level) | offset);
+	return (volatile u64 *)(self_bases[level] | ((address >> (9 * level)) & index_masks[level]));
 }
 
 /* The linear address of the table that holds level's entries for address. */
