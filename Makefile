@@ -3,6 +3,7 @@
 #   make            build every image
 #   make run        boot the main image (x86/usermode.flat, or selftest)
 #   make check      run the whole suite through ./run_tests.sh
+#   make standalone write tests/<name>, one self-contained script per cfg section
 #   make clean
 
 ifeq ($(wildcard config.mak),)
@@ -67,6 +68,9 @@ run: x86/$(MAIN_IMAGE).flat
 
 check: all
 	./run_tests.sh
+
+standalone: all
+	scripts/standalone.sh
 
 clean:
 	rm -f lib/*.[od] lib/alloc/*.[od] lib/x86/*.[od] x86/*.[od] $(LIBRARY) \
