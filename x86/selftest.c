@@ -1,7 +1,249 @@
-/* selftest.c: placeholder to bring up the build; replaced below. */
+/*
+ * selftest: the framework checks itself from the inside.
+ *
+ * Rules checked:
+ *  - canon's layout (lib/x86/layout.h): the code, stack, GDT, IDT, TSS and
+ *    page tables in use are all in the upper canonical half, and nothing is
+ *    mapped in the lower half but the user image and what tests allocate.
+ *    The boot stub's identity mapping is gone.
+ *  - Exception delivery (SDM Vol. 3A 6.4, 6.15): #UD, #GP(0), #PF and #DE
+ *    arrive with the right vector and error code; #PF's error code has P,
+ *    W/R and U/S as SDM Vol. 3A 4.7 defines them, and CR2 holds the linear
+ *    address (SDM Vol. 3A 4.7).  A fault leaves RIP at the instruction.
+ *  - printf and the command line, which every other test depends on.
+ *
+ * Arguments that make it fail on purpose, to prove the runner notices:
+ *   fail            a check that fails
+ *   fault           an unexpected #PF: register dump and backtrace
+ *   stack-overflow  a kernel stack overflow, caught on the #DF stack
+ *   clac            runs CLAC (some hypervisors cannot emulate it)
+ */
+#include "cmdline.h"
+#include "descriptors.h"
+#include "exceptions.h"
+#include "image.h"
+#include "layout.h"
+#include "memory.h"
+#include "page-table.h"
+#include "printf.h"
+#include "processor.h"
 #include "report.h"
+#include "setup.h"
+#include "vm.h"
+
+static bool upper(u64 address)
+{
+	return !is_lower_half(address) && is_canonical(address);
+}
+
+static u64 current_rip(void)
+{
+	u64 rip;
+
+	asm volatile("lea 0(%%rip), %0" : "=r"(rip));
+	return rip;
+}
+
+/* The TSS base, read back from the descriptor TR selects. */
+static u64 task_register_base(void)
+{
+	const u64 *descriptor = &global_descriptor_table[read_task_register() / 8];
+
+	return (descriptor[0] >> 16 & 0xffffff) | (descriptor[0] >> 56 & 0xff) << 24 |
+	       descriptor[1] << 32;
+}
+
+static void check_layout(void)
+{
+	struct page_walk walk;
+
+	report(upper(current_rip()), "RIP is in the upper half");
+	report(upper(read_rsp()), "RSP is in the upper half");
+	report(upper(read_gdtr().base), "GDTR base is in the upper half");
+	report(upper(read_idtr().base), "IDTR base is in the upper half");
+	report(upper(task_register_base()), "TR base is in the upper half");
+	page_table_walk(page_table_self_address(), &walk);
+	report(upper(page_table_self_address()) && walk.present &&
+	       walk.physical == (read_cr3() & PAGE_ADDRESS_MASK) &&
+	       !(walk.effective_flags & PAGE_USER),
+	       "CR3's table is reached through the supervisor self map");
+}
+
+struct lower_half_scan {
+	unsigned unexplained;
+	u64 first_unexplained;
+};
+
+/* A lower-half leaf is explained by the user image or a vm mapping. */
+static void scan_lower_leaf(u64 address, u64 size, const struct page_walk *walk, void *context)
+{
+	struct lower_half_scan *scan = context;
+	bool user_image = address >= IMAGE_ADDRESS(user_text_start) &&
+			  address < IMAGE_ADDRESS(user_data_end);
+
+	if (!is_lower_half(address) || user_image || vm_find_mapping(address))
+		return;
+	if (!scan->unexplained++)
+		scan->first_unexplained = address;
+}
+
+static void check_lower_half(void)
+{
+	struct lower_half_scan scan = { 0 };
+	struct page_walk walk;
+
+	page_table_for_each_leaf(scan_lower_leaf, &scan);
+	report(!scan.unexplained, "lower half holds only the user image and allocations");
+	if (scan.unexplained)
+		report_info("%u unexplained lower-half pages, the first at %#lx", scan.unexplained,
+			    scan.first_unexplained);
+	page_table_walk(IMAGE_ADDRESS(boot_physical_start), &walk);
+	report(!walk.present, "the boot identity mapping is gone");
+}
+
+static bool expect_exception(const char *name, struct exception_info expected,
+			     struct exception_info observed)
+{
+	char want[96], got[96];
+	bool pass = exception_equal(expected, observed) && observed.rip == observed.instruction &&
+		    (expected.vector != PF_VECTOR || observed.address == expected.address);
+
+	if (!pass)
+		report_info("%s: expected %s at RIP %#lx, got %s at RIP %#lx", name,
+			    describe_exception(expected, want, sizeof(want)), observed.instruction,
+			    describe_exception(observed, got, sizeof(got)), observed.rip);
+	return report(pass, "%s", name);
+}
+
+static struct exception_info page_fault_at(u32 error_code, u64 address)
+{
+	struct exception_info info = exception(PF_VECTOR, error_code);
+
+	info.address = address;
+	return info;
+}
+
+static struct exception_info undefined_opcode(void)
+{
+	u64 code = 0, instruction;
+	struct exception_info info;
+
+	asm volatile("lea 1f(%%rip), %[at]\n1: ud2\n2:\n" EXCEPTION_FIXUP("1b", "2b")
+		     : "+D"(code), [at] "=r"(instruction));
+	info = exception_from_code(code);
+	info.instruction = instruction;
+	return info;
+}
+
+static struct exception_info divide_by_zero(void)
+{
+	u64 code = 0, instruction;
+	struct exception_info info;
+
+	asm volatile("lea 1f(%%rip), %[at]\n1: divl %[zero]\n2:\n" EXCEPTION_FIXUP("1b", "2b")
+		     : "+D"(code), [at] "=r"(instruction)
+		     : [zero] "r"(0), "a"(1), "d"(0));
+	info = exception_from_code(code);
+	info.instruction = instruction;
+	return info;
+}
+
+static void check_exceptions(void)
+{
+	u64 value;
+	u8 *read_only = vm_alloc(PAGE_SIZE, VM_SUPERVISOR | VM_WRITE);
+	u8 *unmapped = vm_alloc(PAGE_SIZE, VM_SUPERVISOR | VM_WRITE);
+	u64 non_canonical = 1ULL << (linear_address_bits() - 1);
+
+	vm_protect(read_only, PAGE_SIZE, VM_SUPERVISOR);
+	vm_free(unmapped);
+	expect_exception("ud2 raises #UD", exception(UD_VECTOR, 0), undefined_opcode());
+	expect_exception("non-canonical read raises #GP(0)", exception(GP_VECTOR, 0),
+			 read_u64_or_fault(non_canonical, &value));
+	expect_exception("read of an unmapped page raises #PF(0)", page_fault_at(0, (u64)unmapped),
+			 read_u64_or_fault((u64)unmapped, &value));
+	expect_exception("write to a read-only page raises #PF(P|W)",
+			 page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_WRITE, (u64)read_only + 8),
+			 write_u64_or_fault((u64)read_only + 8, 1));
+	expect_exception("divide by zero raises #DE", exception(DE_VECTOR, 0), divide_by_zero());
+	vm_free(read_only);
+}
+
+static void check_printf(void)
+{
+	char buffer[128];
+	int length;
+
+	snprintf(buffer, sizeof(buffer), "%d|%i|%u|%x|%lx|%llx|%s|%c|%5d|%-5d|%05x|%p", -42, 7,
+		 4000000000u, 0xbeef, 0xfeedfacecafeUL, 0x123456789abcdefULL, "str", 'c', 12, 34,
+		 0xab, (void *)0xffffffff80001000UL);
+	report(!strcmp(buffer, "-42|7|4000000000|beef|feedfacecafe|123456789abcdef|str|c|   12|34   "
+			       "|000ab|0xffffffff80001000"), "snprintf formats every conversion");
+	length = snprintf(buffer, 6, "%s", "truncated");
+	report(length == 9 && !strcmp(buffer, "trunc"), "snprintf truncates and returns the length");
+}
+
+/* argv must be the command line's words, minus the ones the framework takes. */
+static void check_arguments(int argc, char **argv)
+{
+	char line[HANDOFF_COMMAND_LINE_SIZE];
+	char *words[MAX_ARGUMENTS];
+	int count, expected = 1;
+	bool same = argc >= 1 && !strcmp(argv[0], "selftest");
+
+	memcpy(line, boot_handoff.command_line, sizeof(line));
+	count = command_line_split(line, words, MAX_ARGUMENTS);
+	for (int i = 0; i < count; i++) {
+		if (!strcmp(words[i], "la57") || !strncmp(words[i], "errata=", 7))
+			continue;
+		same = same && expected < argc && !strcmp(argv[expected], words[i]);
+		expected++;
+	}
+	report(same && argc == expected && !argv[argc], "argv holds the command line's %d words",
+	       argc - 1);
+}
+
+static void NORETURN __attribute__((noinline)) deliberate_page_fault(void)
+{
+	volatile u64 *unmapped = vm_alloc(PAGE_SIZE, VM_SUPERVISOR | VM_WRITE);
+
+	vm_free((void *)unmapped);
+	*unmapped = 1; /* no fix-up: the handler must dump and fail */
+	__builtin_unreachable();
+}
+
+/* Each call takes half a kilobyte; the bound is far beyond any stack. */
+static unsigned __attribute__((noinline)) overflow_the_stack(unsigned depth)
+{
+	volatile u8 frame[512];
+
+	frame[0] = (u8)depth;
+	if (depth > 1000000)
+		return frame[0];
+	return overflow_the_stack(depth + 1) + frame[0];
+}
+
+static void run_deliberate_failures(int argc, char **argv)
+{
+	if (argv_has(argc, argv, "fail"))
+		report(false, "deliberately failing check");
+	if (argv_has(argc, argv, "clac")) {
+		asm volatile("clac");
+		report(true, "CLAC at CPL 0 completed");
+	}
+	if (argv_has(argc, argv, "fault"))
+		deliberate_page_fault();
+	if (argv_has(argc, argv, "stack-overflow"))
+		report(overflow_the_stack(0) == 0, "unbounded recursion returned");
+}
+
 int main(int argc, char **argv)
 {
-	report(argc >= 1, "argc is at least one");
+	check_layout();
+	check_lower_half();
+	check_exceptions();
+	check_printf();
+	check_arguments(argc, argv);
+	run_deliberate_failures(argc, argv);
 	return report_summary();
 }

@@ -175,15 +175,12 @@ static void record(const struct interrupt_frame *frame)
 	last_exception.ss = (u16)frame->ss;
 }
 
-static void report_stack_overflow(const struct interrupt_frame *frame)
+/* The stack whose guard page a #DF's CR2 (or RSP) lies in, or NULL. */
+static const char *overflowed_stack(const struct interrupt_frame *frame)
 {
 	const char *stack = vm_stack_guard_owner(read_cr2());
 
-	if (!stack)
-		stack = vm_stack_guard_owner(frame->rsp);
-	if (stack)
-		printf("\nKernel stack overflow: the %s stack ran into its guard page "
-		       "(CR2 %#lx, RSP %#lx)\n", stack, read_cr2(), frame->rsp);
+	return stack ? stack : vm_stack_guard_owner(frame->rsp);
 }
 
 void handle_interrupt(struct interrupt_frame *frame)
@@ -199,9 +196,11 @@ void handle_interrupt(struct interrupt_frame *frame)
 		return;
 	if (apply_recovery(frame))
 		return;
-	if (vector == DF_VECTOR)
-		report_stack_overflow(frame);
 	dump_interrupt_frame(frame);
+	const char *stack = vector == DF_VECTOR ? overflowed_stack(frame) : NULL;
+	if (stack)
+		fatal("kernel stack overflow: the %s stack ran into its guard page at %#lx",
+		      stack, read_cr2());
 	char description[128];
 	fatal("unexpected exception %s (%s) at RIP %#lx",
 	      describe_exception(last_exception, description, sizeof(description)),

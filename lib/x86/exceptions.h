@@ -60,9 +60,10 @@ struct exception_info {
 	bool raised;
 	u8 vector;
 	u32 error_code;
-	u64 address; /* CR2, for #PF */
-	u64 rip;     /* where it was raised */
-	u16 cs, ss;  /* the interrupted code's selectors */
+	u64 address;     /* CR2, for #PF */
+	u64 rip;         /* where it was raised */
+	u16 cs, ss;      /* the interrupted code's selectors */
+	u64 instruction; /* a probe's own instruction: rip should equal it */
 };
 
 /* What the fix-up path writes into %rdi: raised, vector and error code. */
@@ -121,30 +122,41 @@ const char *describe_exception(struct exception_info info, char *buffer, size_t 
 /* "present write user ..." for a #PF error code. */
 const char *describe_page_fault_error(u32 error_code, char *buffer, size_t size);
 
-/* One-instruction probes; each resumes after the instruction if it faults. */
+/*
+ * One-instruction probes; each resumes after the instruction if it faults,
+ * and says where that instruction is, so that tests can check RIP.
+ */
 #define DEFINE_READ_PROBE(name, type, suffix)                                      \
 	static inline struct exception_info name(u64 address, type *value)         \
 	{                                                                          \
-		u64 code = 0;                                                      \
+		u64 code = 0, instruction;                                         \
 		type result = 0;                                                   \
-		asm volatile("1: mov" suffix " (%[address]), %[result]\n2:\n"      \
+		struct exception_info info;                                        \
+		asm volatile("lea 1f(%%rip), %[at]\n"                              \
+			     "1: mov" suffix " (%[address]), %[result]\n2:\n"      \
 			     EXCEPTION_FIXUP("1b", "2b")                            \
-			     : [result] "+r"(result), "+D"(code)                   \
+			     : [result] "+r"(result), "+D"(code), [at] "=&r"(instruction) \
 			     : [address] "r"(address)                              \
 			     : "memory");                                          \
 		*value = result;                                                   \
-		return exception_from_code(code);                                  \
+		info = exception_from_code(code);                                  \
+		info.instruction = instruction;                                    \
+		return info;                                                       \
 	}
 #define DEFINE_WRITE_PROBE(name, type, suffix)                                     \
 	static inline struct exception_info name(u64 address, type value)          \
 	{                                                                          \
-		u64 code = 0;                                                      \
-		asm volatile("1: mov" suffix " %[value], (%[address])\n2:\n"       \
+		u64 code = 0, instruction;                                         \
+		struct exception_info info;                                        \
+		asm volatile("lea 1f(%%rip), %[at]\n"                              \
+			     "1: mov" suffix " %[value], (%[address])\n2:\n"       \
 			     EXCEPTION_FIXUP("1b", "2b")                            \
-			     : "+D"(code)                                          \
+			     : "+D"(code), [at] "=&r"(instruction)                 \
 			     : [address] "r"(address), [value] "r"(value)          \
 			     : "memory");                                          \
-		return exception_from_code(code);                                  \
+		info = exception_from_code(code);                                  \
+		info.instruction = instruction;                                    \
+		return info;                                                       \
 	}
 
 DEFINE_READ_PROBE(read_u8_or_fault, u8, "b")

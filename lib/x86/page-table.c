@@ -236,43 +236,68 @@ void flush_tlb(void)
 	write_cr3(read_cr3());
 }
 
-/* Recursive visit of the tables under the level entry covering base. */
-static void visit_level(int level, u64 base, page_leaf_visitor visit_leaf,
+/*
+ * Recursive visit of the table at level that translates base.  The walk so
+ * far (entries and effective permissions above) travels down in walk, so a
+ * leaf costs no second walk; empty entries cost one load each, which
+ * matters on hypervisors that emulate every instruction.
+ */
+static void visit_level(int level, u64 base, struct page_walk *walk, page_leaf_visitor visit_leaf,
 			page_table_page_visitor visit_table, void *context)
 {
+	volatile u64 *table = table_holding(level, base);
 	u64 step = page_size_at_level(level);
+	struct page_walk above = *walk;
 
 	for (int index = 0; index < PAGE_TABLE_ENTRIES; index++) {
-		u64 address = canonical_form(base + (u64)index * step);
-		u64 entry;
+		u64 entry = table[index];
+		u64 address;
 
-		if (level == levels && index == PAGE_TABLE_SELF_SLOT)
-			continue; /* the self map is not a mapping of its own */
-		entry = *page_table_entry_pointer(level, address);
 		if (!(entry & PAGE_PRESENT))
 			continue;
+		if (level == levels && index == PAGE_TABLE_SELF_SLOT)
+			continue; /* the self map is not a mapping of its own */
+		address = canonical_form(base + (u64)index * step);
+		*walk = above;
+		walk->entries[level] = entry;
+		walk->pointers[level] = &table[index];
+		walk->leaf_level = level;
+		walk->effective_flags &= entry | ~(u64)(PAGE_USER | PAGE_WRITABLE);
+		walk->effective_flags |= entry & PAGE_NO_EXECUTE;
 		if (is_leaf(level, entry)) {
-			if (visit_leaf) {
-				struct page_walk walk;
-
-				page_table_walk(address, &walk);
-				visit_leaf(address, step, &walk, context);
-			}
+			walk->present = true;
+			walk->physical = entry & PAGE_ADDRESS_MASK & ~(step - 1);
+			if (visit_leaf)
+				visit_leaf(address, step, walk, context);
 			continue;
 		}
 		if (visit_table)
 			visit_table(level - 1, entry & PAGE_ADDRESS_MASK, context);
-		visit_level(level - 1, address, visit_leaf, visit_table, context);
+		visit_level(level - 1, address, walk, visit_leaf, visit_table, context);
 	}
+	*walk = above;
+}
+
+static void visit_all(page_leaf_visitor visit_leaf, page_table_page_visitor visit_table,
+		      void *context)
+{
+	struct page_walk walk = { .effective_flags = PAGE_PRESENT | PAGE_USER | PAGE_WRITABLE };
+
+	visit_level(levels, 0, &walk, visit_leaf, visit_table, context);
 }
 
 void page_table_for_each_leaf(page_leaf_visitor visit, void *context)
 {
-	visit_level(levels, 0, visit, NULL, context);
+	visit_all(visit, NULL, context);
 }
 
 void page_table_for_each_table(page_table_page_visitor visit, void *context)
 {
 	visit(levels, read_cr3() & PAGE_ADDRESS_MASK, context);
-	visit_level(levels, 0, NULL, visit, context);
+	visit_all(NULL, visit, context);
+}
+
+u64 page_table_self_address(void)
+{
+	return self_bases[levels];
 }

@@ -92,7 +92,10 @@ bool page_table_protect(u64 address, u64 flags);
 /* Flush every non-global translation and paging-structure cache entry. */
 void flush_tlb(void);
 
-/* Visit every present leaf in address order. */
+/* The top-level table's own address, through the self map. */
+u64 page_table_self_address(void);
+
+/* Visit every present leaf in address order (the self map is skipped). */
 typedef void (*page_leaf_visitor)(u64 address, u64 size, const struct page_walk *walk,
 				  void *context);
 void page_table_for_each_leaf(page_leaf_visitor visit, void *context);
