@@ -412,6 +412,9 @@ boot_segments:
 	.quad user_text_start
 	.long user_text_physical_start, user_text_physical_end
 	.quad PAGE_USER
+	.quad user_rodata_start
+	.long user_rodata_physical_start, user_rodata_physical_end
+	.long PAGE_USER, PAGE_NO_EXECUTE_HIGH
 	.quad user_data_start
 	.long user_data_physical_start, user_data_physical_end
 	.long PAGE_USER | PAGE_WRITABLE, PAGE_NO_EXECUTE_HIGH

@@ -4,7 +4,7 @@
  * Physically the image is one contiguous run from KERNEL_LOAD_PHYSICAL:
  *   .boot (identity: the multiboot header, the 32-bit stub, the PVH note)
  *   .text .rodata .data     linked at KERNEL_IMAGE_BASE + physical
- *   .user.text .user.data   linked at USER_IMAGE_BASE
+ *   .user.text .user.rodata .user.data   linked at USER_IMAGE_BASE
  *   .bss                    linked at KERNEL_IMAGE_BASE + physical
  *   .boot.bss               the stub's page-table pool and stack
  * File data ends after .user.data; everything after it is zeroed by the
@@ -25,6 +25,7 @@ PHDRS
 	rodata PT_LOAD FLAGS(4);
 	data PT_LOAD FLAGS(6);
 	user_text PT_LOAD FLAGS(5);
+	user_rodata PT_LOAD FLAGS(4);
 	user_data PT_LOAD FLAGS(6);
 	bss PT_LOAD FLAGS(6);
 	boot_bss PT_LOAD FLAGS(6);
@@ -82,13 +83,22 @@ SECTIONS
 	user_text_end = .;
 	user_text_physical_end = user_text_physical_start + SIZEOF(.user.text);
 
+	user_rodata_start = .;
+	.user.rodata : AT(user_text_physical_end) {
+		*(.user.rodata .user.rodata.*)
+		. = ALIGN(PAGE_SIZE);
+	} :user_rodata
+	user_rodata_end = .;
+	user_rodata_physical_start = user_text_physical_end;
+	user_rodata_physical_end = user_rodata_physical_start + SIZEOF(.user.rodata);
+
 	user_data_start = .;
-	.user.data : AT(user_text_physical_end) {
+	.user.data : AT(user_rodata_physical_end) {
 		*(.user.data .user.data.*)
 		. = ALIGN(PAGE_SIZE);
 	} :user_data
 	user_data_end = .;
-	user_data_physical_start = user_text_physical_end;
+	user_data_physical_start = user_rodata_physical_end;
 	user_data_physical_end = user_data_physical_start + SIZEOF(.user.data);
 	image_load_physical_end = user_data_physical_end;
 

@@ -27,6 +27,7 @@ static const struct image_section image_sections[] = {
 	{ "kernel data", kernel_data_start, kernel_data_end, false, true, false },
 	{ "kernel bss", kernel_bss_start, kernel_bss_end, false, true, false },
 	{ "user text", user_text_start, user_text_end, true, false, true },
+	{ "user read-only data", user_rodata_start, user_rodata_end, true, false, false },
 	{ "user data", user_data_start, user_data_end, true, true, false },
 };
 
@@ -47,7 +48,7 @@ static void violation(struct audit_state *state, u64 address, const char *what)
 		printf("audit: %#lx: %s\n", address, what);
 }
 
-static void collect_table(int level, u64 physical, void *context)
+static void collect_table(int level, u64 physical, u64 address, void *context)
 {
 	struct audit_state *state = context;
 

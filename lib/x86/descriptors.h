@@ -20,6 +20,11 @@
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI 2
 #define IST_MACHINE_CHECK 3
+/*
+ * A stack for tests that make RSP unusable on purpose (a non-canonical RSP,
+ * SYSRET's #GP on the user stack): they point #GP or #SS here while they run.
+ */
+#define IST_SPARE 4
 
 #define TSS_SIZE 104
 #define TSS_RSP0 4

@@ -190,7 +190,7 @@ void handle_interrupt(struct interrupt_frame *frame)
 	record(frame);
 	if (apply_fixup(frame))
 		return;
-	if (vector_handlers[vector] && vector_handlers[vector](frame))
+	if (vector < 256 && vector_handlers[vector] && vector_handlers[vector](frame))
 		return;
 	if (frame_privilege_level(frame) == 3 && user_handler && user_handler(frame))
 		return;

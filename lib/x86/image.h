@@ -13,6 +13,7 @@ extern char kernel_rodata_start[], kernel_rodata_end[];
 extern char kernel_data_start[], kernel_data_end[];
 extern char kernel_bss_start[], kernel_bss_end[];
 extern char user_text_start[], user_text_end[];
+extern char user_rodata_start[], user_rodata_end[];
 extern char user_data_start[], user_data_end[];
 extern char image_load_physical_start[], image_physical_end[];
 extern char boot_physical_start[], boot_physical_end[];

@@ -31,6 +31,7 @@ interrupt_entry_points:
 	vector = vector + 1
 	.endr
 
+	.globl interrupt_common
 interrupt_common:
 	push %r15
 	push %r14

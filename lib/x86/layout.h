@@ -30,7 +30,7 @@
  *   0x0000_0010_0000_0000  +-------------------------------------------+
  *                          | (unused)                                  |
  *                          +-------------------------------------------+
- *                          | user image: .user.text, .user.data        | user
+ *                          | user image: .user.text .user.rodata .data | user
  *   0x0000_0000_0040_0000  +-------------------------------------------+
  *                          | never mapped: catches null pointers       |
  *   0x0000_0000_0000_0000  +-------------------------------------------+
@@ -62,7 +62,7 @@
 #define KERNEL_LOAD_PHYSICAL LAYOUT_ADDRESS(0x100000)
 #define KERNEL_IMAGE_BASE LAYOUT_ADDRESS(0xffffffff80000000)
 
-/* The user part of the image (.user.text, .user.data) is linked here. */
+/* The user part of the image (.user.text, .user.rodata, .user.data). */
 #define USER_IMAGE_BASE LAYOUT_ADDRESS(0x400000)
 
 /* The ranges the virtual-range allocator hands out. */

@@ -272,7 +272,8 @@ static void visit_level(int level, u64 base, struct page_walk *walk, page_leaf_v
 			continue;
 		}
 		if (visit_table)
-			visit_table(level - 1, entry & PAGE_ADDRESS_MASK, context);
+			visit_table(level - 1, entry & PAGE_ADDRESS_MASK,
+				    (u64)table_holding(level - 1, address), context);
 		visit_level(level - 1, address, walk, visit_leaf, visit_table, context);
 	}
 	*walk = above;
@@ -293,7 +294,7 @@ void page_table_for_each_leaf(page_leaf_visitor visit, void *context)
 
 void page_table_for_each_table(page_table_page_visitor visit, void *context)
 {
-	visit(levels, read_cr3() & PAGE_ADDRESS_MASK, context);
+	visit(levels, read_cr3() & PAGE_ADDRESS_MASK, page_table_self_address(), context);
 	visit_all(NULL, visit, context);
 }
 

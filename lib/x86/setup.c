@@ -22,6 +22,7 @@
 #include "processor.h"
 #include "report.h"
 #include "symbols.h"
+#include "user.h"
 #include "vm.h"
 #include "alloc/physical.h"
 
@@ -64,6 +65,7 @@ static void allocate_stacks(void)
 	tss_set_interrupt_stack(IST_NMI, required_stack("NMI", INTERRUPT_STACK_SIZE));
 	tss_set_interrupt_stack(IST_MACHINE_CHECK, required_stack("machine check",
 								  INTERRUPT_STACK_SIZE));
+	tss_set_interrupt_stack(IST_SPARE, required_stack("spare", INTERRUPT_STACK_SIZE));
 }
 
 /* SMEP, SMAP and UMIP on whenever CPUID has them; NXE and WP came from boot. */
@@ -121,6 +123,7 @@ static void NORETURN continue_on_kernel_stack(struct boot_handoff *handoff)
 	int argc;
 
 	enable_protections();
+	user_mode_init();
 	argc = parse_arguments(handoff->command_line);
 	print_banner();
 	if (handoff->la57_requested && paging_levels() != 5) {

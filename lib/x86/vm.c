@@ -336,6 +336,7 @@ static const char *image_section_of(u64 address)
 		{ "kernel data", kernel_data_start, kernel_data_end },
 		{ "kernel bss", kernel_bss_start, kernel_bss_end },
 		{ "user text", user_text_start, user_text_end },
+		{ "user read-only data", user_rodata_start, user_rodata_end },
 		{ "user data", user_data_start, user_data_end },
 	};
 
