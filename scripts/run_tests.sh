@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# run_tests.sh: runs the sections of x86/unittests.cfg, in parallel, and
+# prints one result line each and a SUMMARY.  See docs/runner.md.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+runner=$root/scripts/runner
+# shellcheck source=scripts/runner/config.sh
+. "$runner/config.sh"
+# shellcheck source=scripts/runner/qemu.sh
+. "$runner/qemu.sh"
+# shellcheck source=scripts/runner/outcome.sh
+. "$runner/outcome.sh"
+# shellcheck source=scripts/runner/test.sh
+. "$runner/test.sh"
+# shellcheck source=scripts/runner/report.sh
+. "$runner/report.sh"
+
+usage() {
+	cat <<EOF
+Usage: ./run_tests.sh [-h] [-v] [-a] [-g GROUP]... [-j N] [-t] [-l] [-J FILE]
+                      [-f CFG] [TEST]...
+Runs the tests of x86/unittests.cfg (or just the TESTs named) and prints
+PASS/FAIL/SKIP name (detail) for each, then
+SUMMARY: N passed, N failed, N skipped.  Logs go to logs/<test>.log.
+
+  -h        this help
+  -v        print each QEMU command and the accelerator probe
+  -a        also run the sections in group nodefault
+  -g GROUP  only run sections in GROUP (repeatable: any of them)
+  -j N      run N tests at once (default: $(nproc) = the CPUs here)
+  -t        print TAP13 instead of result lines
+  -l        list the selected tests, run nothing
+  -J FILE   also write a JUnit XML report to FILE
+  -f CFG    read CFG instead of x86/unittests.cfg
+
+Environment: QEMU (binary), ACCEL (kvm|tcg), MACHINE (microvm|pc|q35|qboot),
+TIMEOUT (seconds, or like 90s or 2m), QEMU_EXTRA (words added to every QEMU).
+Exit status: 0 when nothing failed, 1 when something did, 2 on bad usage or
+a bad configuration (nothing runs then).
+EOF
+}
+
+usage_error() { # MESSAGE
+	echo "run_tests.sh: $1 (-h for help)" >&2
+	exit 2
+}
+
+parse_options() {
+	local option
+	verbose=no all=no tap=no list=no junit="" jobs=$(nproc) config=$root/x86/unittests.cfg
+	groups=()
+	while getopts "hvag:j:tlJ:f:" option; do
+		case $option in
+		h) usage; exit 0 ;;
+		v) verbose=yes ;;
+		a) all=yes ;;
+		g) groups+=("$OPTARG") ;;
+		j) [[ $OPTARG =~ ^[1-9][0-9]*$ ]] || usage_error "-j wants a positive number"; jobs=$OPTARG ;;
+		t) tap=yes ;;
+		l) list=yes ;;
+		J) junit=$OPTARG ;;
+		f) config=$OPTARG ;;
+		*) usage_error "unknown option" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	requested_tests=("$@")
+}
+
+check_environment() {
+	[ -z "${ACCEL:-}" ] || is_word_in "$ACCEL" "kvm tcg" || usage_error "ACCEL must be kvm or tcg"
+	[ -z "${MACHINE:-}" ] || is_word_in "$MACHINE" "$config_machines" ||
+		usage_error "MACHINE must be one of: $config_machines"
+	[ -z "${TIMEOUT:-}" ] || [[ $TIMEOUT =~ ^[0-9]+(\.[0-9]+)?[smh]?$ ]] ||
+		usage_error "TIMEOUT must be seconds (like 90, 90s or 2m)"
+}
+
+# Does section NAME belong to one of the -g groups (or are there none)?
+in_requested_groups() { # NAME
+	local group
+	[ ${#groups[@]} -eq 0 ] && return 0
+	for group in "${groups[@]}"; do
+		is_word_in "$group" "$(field "$1" groups)" && return 0
+	done
+	return 1
+}
+
+# Fills selected_tests.  Named tests run even in nodefault; otherwise
+# nodefault sections need -a or -g nodefault.  Typos exit 2.
+select_tests() {
+	local name group known_groups=""
+	selected_tests=()
+	for name in "${requested_tests[@]}"; do
+		[ -n "${section_line[$name]+set}" ] || usage_error "unknown test '$name' (not in $config)"
+	done
+	for name in "${section_names[@]}"; do
+		known_groups+=" $(field "$name" groups)"
+	done
+	for group in "${groups[@]}"; do
+		is_word_in "$group" "$known_groups" || usage_error "no section of $config is in group '$group'"
+	done
+	for name in "${section_names[@]}"; do
+		if [ ${#requested_tests[@]} -gt 0 ]; then
+			is_word_in "$name" "${requested_tests[*]}" || continue
+		elif [ "$all" = no ] && is_word_in nodefault "$(field "$name" groups)" &&
+			! is_word_in nodefault "${groups[*]}"; then
+			continue
+		fi
+		in_requested_groups "$name" && selected_tests+=("$name")
+	done
+}
+
+# Probes KVM and every CPU model the selection needs, once, before the
+# tests fork: their answers are then shared by all of them.
+probe_once() {
+	local name
+	find_qemu || return 0
+	for name in "${selected_tests[@]}"; do
+		prepare_test "$name" >/dev/null 2>&1
+	done
+	[ "$verbose" = yes ] || return 0
+	if [ "${kvm_available:-no}" = yes ]; then
+		echo "${comment}KVM: yes ($kvm_identity)"
+	else
+		echo "${comment}KVM: no (${kvm_reason:-not needed})"
+	fi
+	for name in "${!cpu_probe_log[@]}"; do
+		echo "${comment}-cpu ${name#*/} under KVM: ${cpu_probe_log[$name]}"
+	done
+}
+
+# Runs test number INDEX in the background; its result lands in a file.
+start_test() { # INDEX
+	local index=$1 name=${selected_tests[$1]}
+	(
+		run_test "$name" "$root/logs/$name.log"
+		printf '%s\n%s\n%s\n%s\n%s\n' "$result_word" "$result_status" "$result_seconds" \
+			"$result_detail" "$(sed -n 's/^command: //p' "$root/logs/$name.log")" \
+			>"$run_directory/result.$index"
+	) &
+	running_tests[$!]=$index
+}
+
+# Waits for any running test and reports it.
+collect_test() {
+	local finished index word status seconds detail command
+	wait -n -p finished
+	index=${running_tests[$finished]}
+	unset "running_tests[$finished]"
+	{ read -r word; read -r status; read -r seconds; read -r detail; read -r command; } \
+		<"$run_directory/result.$index"
+	report_test "${selected_tests[$index]}" "$word" "$seconds" "$detail" "$command"
+}
+
+report_test() { # NAME WORD SECONDS DETAIL COMMAND
+	local name=$1 word=$2 seconds=$3 detail=$4 command=$5
+	reported=$((reported + 1))
+	case $word in
+	PASS) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+	[ "$verbose" = yes ] && [ -n "$command" ] && echo "$comment$command"
+	if [ "$tap" = yes ]; then
+		print_tap_line "$reported" "$word" "$name" "$detail"
+	else
+		print_result_line "$word" "$name" "$detail"
+	fi
+	[ -n "$junit" ] && junit_test_case "$word" "$name" "$detail" "$seconds" "$root/logs/$name.log" \
+		>>"$run_directory/junit"
+}
+
+write_junit() { # WALL_SECONDS
+	{
+		echo '<?xml version="1.0" encoding="UTF-8"?>'
+		printf '<testsuites tests="%d" failures="%d" skipped="%d" time="%s">\n' \
+			"$reported" "$failed" "$skipped" "$1"
+		printf ' <testsuite name="canon" tests="%d" failures="%d" skipped="%d" time="%s">\n' \
+			"$reported" "$failed" "$skipped" "$1"
+		[ -r "$run_directory/junit" ] && cat "$run_directory/junit"
+		echo ' </testsuite>'
+		echo '</testsuites>'
+	} >"$junit"
+}
+
+cleanup() {
+	stop_running_qemus
+	[ -n "${running_tests[*]:-}" ] && kill "${!running_tests[@]}" 2>/dev/null
+	[ -n "${run_directory:-}" ] && rm -rf "$run_directory"
+}
+
+run_selected_tests() {
+	local index start=$EPOCHREALTIME
+	declare -gA running_tests=()
+	reported=0 passed=0 failed=0 skipped=0
+	[ "$tap" = yes ] && printf 'TAP version 13\n1..%d\n' ${#selected_tests[@]}
+	for index in "${!selected_tests[@]}"; do
+		while [ ${#running_tests[@]} -ge "$jobs" ]; do collect_test; done
+		start_test "$index"
+	done
+	while [ ${#running_tests[@]} -gt 0 ]; do collect_test; done
+	[ -n "$junit" ] && write_junit "$(elapsed_since "$start")"
+	printf '%sSUMMARY: %d passed, %d failed, %d skipped\n' "$comment" "$passed" "$failed" "$skipped"
+	[ "$failed" -eq 0 ]
+}
+
+main() {
+	parse_options "$@"
+	check_environment
+	parse_config "$config" || exit 2
+	parse_errata "$root/x86/errata.txt" || exit 2
+	select_tests
+	if [ "$list" = yes ]; then
+		[ ${#selected_tests[@]} -eq 0 ] || printf '%s\n' "${selected_tests[@]}"
+		exit 0
+	fi
+	image_directory=$root/x86
+	run_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-run.XXXXXX") || exit 2
+	running_group_directory=$run_directory/groups
+	mkdir -p "$running_group_directory" "$root/logs"
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	comment="" # what starts a line that is not a result: "# " in TAP
+	[ "$tap" = yes ] && comment="# "
+	setup_colours "$([ "$tap" = yes ] && echo no || echo yes)"
+	ARCH=$(sed -n 's/^ARCH=//p' "$root/config.mak" 2>/dev/null)
+	probe_once
+	run_selected_tests
+}
+
+main "$@"

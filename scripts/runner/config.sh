@@ -1,0 +1,210 @@
+# shellcheck shell=bash
+# config.sh: reads x86/unittests.cfg and x86/errata.txt (sourced, not run).
+#
+# The cfg is kvm-unit-tests' format: "[name]" starts a section, "key = value"
+# lines fill it, "#" starts a comment.  Parsing fills:
+#   section_names   the section names, in file order
+#   section_field   ["name/key"] = value, for every key the section sets
+#   section_line    ["name"] = line number of its "[name]" header
+# Errata parsing fills errata_entries with "accelerator|test|pattern" strings.
+# Every mistake is printed as FILE:LINE: message; the caller decides to stop.
+
+config_keys="file smp extra_params qemu_params test_args groups arch accel timeout check machine expect"
+config_machines="microvm pc q35 qboot"
+errata_accelerators="tcg kvm kvm-pvm"
+
+declare -a section_names=()
+declare -A section_field=()
+declare -A section_line=()
+declare -a errata_entries=()
+config_error_count=0
+
+config_error() { # FILE LINE MESSAGE...
+	local file=$1 line=$2
+	shift 2
+	echo "$file:$line: $*" >&2
+	config_error_count=$((config_error_count + 1))
+}
+
+trim() { # prints $1 without leading and trailing blanks
+	local text=$1
+	text=${text#"${text%%[![:space:]]*}"}
+	printf '%s' "${text%"${text##*[![:space:]]}"}"
+}
+
+is_word_in() { # WORD LIST: is WORD one of the blank-separated LIST?
+	[[ " $2 " == *" $1 "* ]]
+}
+
+# One value's own rules, so that a typo fails here and not at run time.
+check_config_value() { # FILE LINE KEY VALUE
+	local file=$1 line=$2 key=$3 value=$4
+	case $key in
+	smp)
+		[[ $value =~ ^[1-9][0-9]*$ ]] || config_error "$file" "$line" "smp must be a positive number, not '$value'" ;;
+	timeout)
+		[[ $value =~ ^[0-9]+(\.[0-9]+)?[smh]?$ ]] ||
+			config_error "$file" "$line" "timeout must be seconds (like 90 or 90s, 2m), not '$value'" ;;
+	accel)
+		is_word_in "$value" "kvm tcg" || config_error "$file" "$line" "accel must be kvm or tcg, not '$value'" ;;
+	machine)
+		is_word_in "$value" "$config_machines" ||
+			config_error "$file" "$line" "machine must be one of: $config_machines; not '$value'" ;;
+	expect)
+		is_word_in "$value" "pass fail skip" ||
+			config_error "$file" "$line" "expect must be pass, fail or skip, not '$value'" ;;
+	extra_params)
+		[[ " $value " != *" -append "* ]] ||
+			config_error "$file" "$line" "put the guest's words in test_args, not -append in extra_params" ;;
+	check)
+		local condition
+		for condition in $value; do
+			[[ $condition == /*=* ]] ||
+				config_error "$file" "$line" "check wants PATH=VALUE words with absolute paths, not '$condition'"
+		done ;;
+	esac
+}
+
+# Stores one "key = value" line of section NAME.
+add_config_field() { # FILE LINE NAME KEY VALUE
+	local file=$1 line=$2 name=$3 key=$4 value=$5
+	[ "$key" = qemu_params ] && key=extra_params
+	if ! is_word_in "$key" "$config_keys"; then
+		config_error "$file" "$line" "unknown key '$key' (known: $config_keys)"
+		return
+	fi
+	if [ -n "${section_field[$name/$key]+set}" ]; then
+		config_error "$file" "$line" "'$key' is set twice in section [$name]"
+		return
+	fi
+	check_config_value "$file" "$line" "$key" "$value"
+	section_field[$name/$key]=$value
+}
+
+# Starts section NAME; returns 1 if it cannot be used.
+add_config_section() { # FILE LINE NAME
+	local file=$1 line=$2 name=$3
+	if [[ ! $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then
+		config_error "$file" "$line" "bad section name '[$name]' (letters, digits, '_', '.', '-')"
+		return 1
+	fi
+	if [ -n "${section_line[$name]+set}" ]; then
+		config_error "$file" "$line" "duplicate section [$name], first at line ${section_line[$name]}"
+		return 1
+	fi
+	section_line[$name]=$line
+	section_names+=("$name")
+}
+
+parse_config() { # FILE: fills the section arrays; returns 1 on any error
+	local file=$1 line_number=0 raw line name="" key value errors_before=$config_error_count
+	local -a lines
+	if [ ! -r "$file" ]; then
+		config_error "$file" 0 "cannot read the test configuration"
+		return 1
+	fi
+	mapfile -t lines <"$file"
+	for raw in "${lines[@]}"; do
+		line_number=$((line_number + 1))
+		line=$(trim "${raw%%#*}")
+		if [ -z "$line" ]; then
+			continue
+		elif [[ $line =~ ^\[(.*)\]$ ]]; then
+			name=${BASH_REMATCH[1]}
+			add_config_section "$file" "$line_number" "$name" || name="-"
+		elif [[ $line =~ ^([A-Za-z_]+)[[:space:]]*=(.*)$ ]]; then
+			key=${BASH_REMATCH[1]}
+			value=$(trim "${BASH_REMATCH[2]}")
+			if [ -z "$name" ]; then
+				config_error "$file" "$line_number" "'$key' comes before any [section]"
+			elif [ "$name" != "-" ]; then
+				add_config_field "$file" "$line_number" "$name" "$key" "$value"
+			fi
+		else
+			config_error "$file" "$line_number" "not a [section] or a 'key = value' line: $line"
+		fi
+	done
+	for name in "${section_names[@]}"; do
+		[ -n "${section_field[$name/file]:-}" ] ||
+			config_error "$file" "${section_line[$name]}" "section [$name] has no 'file'"
+	done
+	[ "$config_error_count" -eq "$errors_before" ]
+}
+
+# The image a section boots, without directory or suffix: "selftest".
+section_image() { # NAME
+	local file=${section_field[$1/file]}
+	printf '%s' "${file%.flat}"
+}
+
+# The slug of a printed check name, the rule of report_slug() in lib/report.c:
+# lowercase, keep a-z and 0-9, collapse every run of anything else to one '-',
+# no '-' at either end.
+slug() { # TEXT
+	printf '%s' "$1" | LC_ALL=C tr '[:upper:]' '[:lower:]' |
+		LC_ALL=C tr -cs '[:lower:][:digit:]' '-' | sed 's/^-//; s/-$//'
+}
+
+# A slug, or the start of one followed by '*' ("smap-implicit-*").
+is_slug_pattern() { # PATTERN
+	[[ $1 =~ ^[a-z0-9]+(-[a-z0-9]+)*(-?\*)?$ ]]
+}
+
+# Errata: one entry per line, six fields separated by '|':
+#   accelerator | test | case slug pattern | rule | other accelerator | observed
+check_erratum() { # FILE LINE ACCELERATOR TEST PATTERN EXTRA_FIELDS_OK
+	local file=$1 line=$2 accelerator=$3 test=$4 pattern=$5 complete=$6
+	if [ "$complete" != yes ]; then
+		config_error "$file" "$line" "an erratum has six '|'-separated fields:" \
+			"accelerator | test | case slug | rule | other accelerator | observed"
+	elif ! is_word_in "$accelerator" "$errata_accelerators"; then
+		config_error "$file" "$line" "accelerator must be one of: $errata_accelerators; not '$accelerator'"
+	elif [[ ! $test =~ ^[A-Za-z0-9_-]+$ ]]; then
+		config_error "$file" "$line" "'$test' is not a test image name (like smap)"
+	elif ! is_slug_pattern "$pattern"; then
+		config_error "$file" "$line" "'$pattern' is not a case slug (a-z, 0-9, single '-', optional trailing '*')"
+	else
+		return 0
+	fi
+	return 1
+}
+
+parse_errata() { # FILE: fills errata_entries; returns 1 on any error
+	local file=$1 line_number=0 raw line complete errors_before=$config_error_count
+	local accelerator test pattern rule other observed extra
+	local -a lines
+	[ -e "$file" ] || return 0
+	mapfile -t lines <"$file"
+	for raw in "${lines[@]}"; do
+		line_number=$((line_number + 1))
+		line=$(trim "${raw%%#*}")
+		[ -n "$line" ] || continue
+		IFS='|' read -r accelerator test pattern rule other observed extra <<<"$line"
+		complete=yes
+		[ -z "$extra" ] && [ -n "$(trim "$rule")" ] && [ -n "$(trim "$other")" ] &&
+			[ -n "$(trim "$observed")" ] || complete=no
+		accelerator=$(trim "$accelerator") test=$(trim "$test") pattern=$(trim "$pattern")
+		if check_erratum "$file" "$line_number" "$accelerator" "$test" "$pattern" "$complete"; then
+			errata_entries+=("$accelerator|$test|$pattern")
+		fi
+	done
+	[ "$config_error_count" -eq "$errors_before" ]
+}
+
+# Does an erratum listed for ENTRY_ACCELERATOR apply under ACCELERATOR?  An
+# entry for kvm applies to every KVM, one for kvm-pvm only to kvm_pvm's.
+erratum_applies() { # ENTRY_ACCELERATOR ACCELERATOR
+	[ "$1" = "$2" ] || { [ "$1" = kvm ] && [ "$2" = kvm-pvm ]; }
+}
+
+# The list for the guest's errata= word: "a,b*", or nothing.
+errata_patterns() { # ACCELERATOR TEST
+	local accelerator=$1 test=$2 entry entry_accelerator entry_test pattern list=""
+	for entry in "${errata_entries[@]}"; do
+		IFS='|' read -r entry_accelerator entry_test pattern <<<"$entry"
+		if [ "$entry_test" = "$test" ] && erratum_applies "$entry_accelerator" "$accelerator"; then
+			list+=${list:+,}$pattern
+		fi
+	done
+	printf '%s' "$list"
+}

@@ -1,0 +1,148 @@
+# shellcheck shell=bash disable=SC2034 # results are globals the callers read
+# outcome.sh: reads one boot (timeout's status, the serial output and QEMU's
+# stderr) into the kvm-unit-tests status table and a reason (sourced).
+#
+# QEMU's status alone is easy to fool: QEMU also exits 1 when it cannot
+# start, and 0 when the guest resets.  So a pass needs the exit device's
+# "pass" and one SUMMARY line that agrees with it.  classify_boot sets:
+#   outcome_status  0 pass, 77 skip, 124 timeout, >=128 signal, other fail
+#   outcome_kind    pass | skip | guest-failure | hypervisor-failure | error
+#   outcome_detail  "12 tests" for a pass, otherwise the reason
+
+set_outcome() { # STATUS KIND DETAIL
+	outcome_status=$1 outcome_kind=$2 outcome_detail=$3
+}
+
+# Sets summary_lines (how many SUMMARY lines) and, from the last one,
+# summary_tests, summary_failures, summary_expected and summary_skipped.
+read_summary() { # SERIAL
+	local line pattern
+	pattern='^SUMMARY: ([0-9]+) tests, ([0-9]+) unexpected failures(, ([0-9]+) expected failures)?, ([0-9]+) skipped'
+	summary_lines=0 summary_tests=0 summary_failures=0 summary_expected=0 summary_skipped=0
+	while IFS= read -r line; do
+		[[ $line =~ $pattern ]] || continue
+		summary_lines=$((summary_lines + 1))
+		summary_tests=${BASH_REMATCH[1]} summary_failures=${BASH_REMATCH[2]}
+		summary_expected=${BASH_REMATCH[4]:-0} summary_skipped=${BASH_REMATCH[5]}
+	done < <(tr -d '\r' <"$1" | grep -a '^SUMMARY: ')
+}
+
+# The first line of one of the KINDS ("FAIL XPASS"), cut to a readable
+# length; "FAIL: " (the first kind's label) is dropped, any other kept.
+first_report_line() { # SERIAL KIND...
+	local serial=$1 first_kind=$2 line
+	shift
+	line=$(tr -d '\r' <"$serial" | awk -v kinds="$*" '
+		BEGIN { count = split(kinds, kind, " ") }
+		{ for (i = 1; i <= count; i++) if (index($0, kind[i] ": ") == 1) { print; exit } }')
+	line=${line#"$first_kind: "}
+	[ ${#line} -gt 120 ] && line="${line:0:117}..."
+	printf '%s' "$line"
+}
+
+last_serial_line() { # SERIAL
+	local line
+	line=$(tr -d '\r' <"$1" | grep -a -v '^[[:space:]]*$' | tail -n 1)
+	[ ${#line} -gt 100 ] && line="${line:0:97}..."
+	printf '%s' "${line:-no serial output}"
+}
+
+# "12 tests, 2 expected failures, 1 skipped" from the SUMMARY numbers.
+summary_counts() {
+	local text="$summary_tests tests"
+	[ "$summary_expected" -gt 0 ] && text+=", $summary_expected expected failures"
+	[ "$summary_skipped" -gt 0 ] && text+=", $summary_skipped skipped"
+	printf '%s' "$text"
+}
+
+# Function name and offset of ADDRESS (hex) from ELF's symbols, if nm and
+# the .elf are here (standalone machines may have neither).  Hex strings of
+# one length compare like numbers, which mawk's string compare can do.
+symbol_for_address() { # ELF HEX-ADDRESS
+	local elf=$1 address best
+	[ -r "$elf" ] && command -v "${NM:-nm}" >/dev/null || return 0
+	address=$(printf '%016x' $((16#$2)))
+	best=$("${NM:-nm}" --defined-only "$elf" 2>/dev/null | awk -v target="$address" '
+		$2 ~ /^[tTwW]$/ && length($1) == 16 && $1 <= target && $1 >= best_address {
+			best_address = $1; best = $1 " " $3 }
+		END { print best }')
+	[ -n "$best" ] || return 0
+	printf ' <%s+0x%x>' "${best#* }" $((16#$address - 16#${best%% *}))
+}
+
+# "hypervisor emulation failure at RIP ... <function+0x4>, code 0f 01 ca ..."
+# from QEMU's report: the error line, then a register dump with RIP= (or EIP=
+# in 32-bit code) and Code=, where <xx> marks the byte at RIP.
+describe_hypervisor_failure() { # STDERR_LOG ELF
+	local stderr_log=$1 elf=$2 what rip code
+	what="hypervisor error ($hypervisor_failure)"
+	[[ $hypervisor_failure == *"Suberror: 1"* ]] && what="hypervisor emulation failure"
+	[[ $hypervisor_failure == *"entry failed"* ]] && what="hypervisor refused VM entry (${hypervisor_failure#*KVM: })"
+	rip=$(grep -a -m 1 -oE '^[ER]IP=[0-9a-f]+' "$stderr_log" | cut -d= -f2)
+	code=$(grep -a -m 1 '^Code=' "$stderr_log" | sed -n 's/.*<\([0-9a-f][0-9a-f]\)>/\1/p' | cut -d' ' -f1-6)
+	printf '%s' "$what"
+	[ -n "$rip" ] && printf ' at RIP %s%s' "$rip" "$(symbol_for_address "$elf" "$rip")"
+	[ -n "$code" ] && printf ', code %s' "$code"
+	return 0
+}
+
+# QEMU exited through the exit device with the guest's CODE: check it
+# against the SUMMARY line.
+classify_guest_exit() { # CODE SERIAL STDERR_LOG
+	local code=$1 serial=$2 stderr_log=$3 failure
+	if [ "$summary_lines" -gt 1 ]; then
+		set_outcome 1 error "$summary_lines SUMMARY lines: the guest ran more than once"
+	elif [ "$code" -eq 0 ] && [ "$summary_lines" -eq 0 ] && [ ! -s "$serial" ] &&
+		[ -n "$(last_meaningful_line <"$stderr_log")" ]; then
+		set_outcome 1 error "QEMU failed to start: $(last_meaningful_line <"$stderr_log")"
+	elif [ "$summary_lines" -eq 0 ]; then
+		set_outcome 1 error "guest exit code $code without a SUMMARY line; last line: $(last_serial_line "$serial")"
+	elif [ "$code" -eq 0 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -gt "$summary_skipped" ]; then
+		set_outcome 0 pass "$(summary_counts)"
+	elif [ "$code" -eq 77 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -eq "$summary_skipped" ]; then
+		set_outcome 77 skip "$(first_report_line "$serial" SKIP)"
+		[ -n "$outcome_detail" ] || outcome_detail="no tests ran"
+	elif [ "$code" -eq 1 ] && [ "$summary_failures" -gt 0 ]; then
+		failure=$(first_report_line "$serial" FAIL XPASS)
+		set_outcome 1 guest-failure "$summary_failures of $summary_tests tests failed, first: ${failure:-?}"
+	else
+		set_outcome 1 error "guest exit code $code disagrees with its SUMMARY ($summary_failures unexpected failures, $summary_tests tests, $summary_skipped skipped)"
+	fi
+}
+
+# QEMU exited without the exit device being written.
+classify_plain_exit() { # SERIAL STDERR_LOG
+	local serial=$1 stderr_log=$2 stopped
+	stopped=$(grep -a -m 1 'terminating on signal' "$stderr_log")
+	if [ -n "$stopped" ]; then
+		set_outcome 1 error "QEMU was stopped from outside: ${stopped#*: }"
+	elif [ "$summary_lines" -gt 0 ]; then
+		set_outcome 1 error "guest powered off after its SUMMARY without writing the exit device"
+	else
+		set_outcome 1 error "guest reset or triple fault: QEMU exited without the exit device; last line: $(last_serial_line "$serial")"
+	fi
+}
+
+# Reads a finished launch_qemu.  TIMEOUT is in seconds.
+classify_boot() { # TIMEOUT SERIAL STDERR_LOG ELF
+	local seconds=$1 serial=$2 stderr_log=$3 elf=$4 status=$launch_status signal
+	read_summary "$serial"
+	if [ -n "$hypervisor_failure" ]; then
+		set_outcome 1 hypervisor-failure "$(describe_hypervisor_failure "$stderr_log" "$elf")"
+	elif [ "$status" -eq 124 ] || { [ "$status" -eq 137 ] && seconds_reached "$launch_seconds" "$seconds"; }; then
+		set_outcome 124 error "timeout after ${seconds}s, QEMU killed; last line: $(last_serial_line "$serial")"
+	elif [ "$status" -ge 128 ]; then
+		signal=$(kill -l $((status - 128)) 2>/dev/null || echo $((status - 128)))
+		set_outcome "$status" error "QEMU killed by SIG$signal: $(last_meaningful_line <"$stderr_log")"
+	elif [ "$status" -eq 0 ]; then
+		classify_plain_exit "$serial" "$stderr_log"
+	elif [ $((status % 2)) -eq 1 ]; then
+		classify_guest_exit $((status >> 1)) "$serial" "$stderr_log"
+	else
+		set_outcome "$status" error "QEMU exited with status $status: $(last_meaningful_line <"$stderr_log")"
+	fi
+}
+
+seconds_reached() { # ELAPSED LIMIT (decimal seconds)
+	awk -v elapsed="$1" -v limit="$2" 'BEGIN { exit !(elapsed + 0 >= limit + 0) }'
+}
