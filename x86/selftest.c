@@ -171,14 +171,18 @@ static void check_exceptions(void)
 
 static void check_printf(void)
 {
-	char buffer[128];
+	char buffer[128], pointer[24], expected_pointer[24];
 	int length;
 
-	snprintf(buffer, sizeof(buffer), "%d|%i|%u|%x|%lx|%llx|%s|%c|%5d|%-5d|%05x|%p", -42, 7,
+	snprintf(buffer, sizeof(buffer), "%d|%i|%u|%x|%lx|%llx|%s|%c|%5d|%-5d|%05x|%#x", -42, 7,
 		 4000000000u, 0xbeef, 0xfeedfacecafeUL, 0x123456789abcdefULL, "str", 'c', 12, 34,
-		 0xab, (void *)0xffffffff80001000UL);
+		 0xab, 0x1f);
+	snprintf(pointer, sizeof(pointer), "%p", (void *)buffer);
+	snprintf(expected_pointer, sizeof(expected_pointer), "0x%lx", (u64)buffer);
 	report(!strcmp(buffer, "-42|7|4000000000|beef|feedfacecafe|123456789abcdef|str|c|   12|34   "
-			       "|000ab|0xffffffff80001000"), "snprintf formats every conversion");
+			       "|000ab|0x1f") &&
+	       !strcmp(pointer, expected_pointer),
+	       "snprintf formats every conversion");
 	length = snprintf(buffer, 6, "%s", "truncated");
 	report(length == 9 && !strcmp(buffer, "trunc"), "snprintf truncates and returns the length");
 }

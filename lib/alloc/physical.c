@@ -11,12 +11,18 @@
 #define FRAME_COUNT (PHYSICAL_MEMORY_LIMIT / PAGE_SIZE)
 #define BITS_PER_WORD 64
 #define MAX_RAM_RANGES 64
+#define MAX_RESERVED_RANGES 16
 
 static u64 free_bitmap[FRAME_COUNT / BITS_PER_WORD];
 static struct {
 	u64 start, end; /* frame numbers */
 } ram_ranges[MAX_RAM_RANGES];
 static unsigned ram_range_count;
+/* Never handed out, and never accepted back: the image, the loader's data. */
+static struct {
+	u64 start, end; /* frame numbers */
+} reserved_ranges[MAX_RESERVED_RANGES];
+static unsigned reserved_range_count;
 static u64 free_frames, ram_frames, ram_end_frame;
 static u64 search_hint; /* lowest word that may hold a free frame */
 static void (*zero_frames)(u64 address, u64 count);
@@ -34,6 +40,14 @@ static void set_frame_free(u64 frame, bool free)
 		free_bitmap[frame / BITS_PER_WORD] |= bit;
 	else
 		free_bitmap[frame / BITS_PER_WORD] &= ~bit;
+}
+
+static bool frame_is_reserved(u64 frame)
+{
+	for (unsigned i = 0; i < reserved_range_count; i++)
+		if (frame >= reserved_ranges[i].start && frame < reserved_ranges[i].end)
+			return true;
+	return false;
 }
 
 static bool frame_is_ram(u64 frame)
@@ -133,12 +147,18 @@ void physical_add_ram(u64 start, u64 end)
 
 void physical_reserve(u64 start, u64 end)
 {
-	u64 last = (end + PAGE_SIZE - 1) / PAGE_SIZE;
+	u64 first = start / PAGE_SIZE, last = (end + PAGE_SIZE - 1) / PAGE_SIZE;
 
 	if (last > FRAME_COUNT)
 		last = FRAME_COUNT;
-	if (start / PAGE_SIZE < last)
-		free_frames -= mark_frames(start / PAGE_SIZE, last, false);
+	if (first >= last)
+		return;
+	if (reserved_range_count < MAX_RESERVED_RANGES) {
+		reserved_ranges[reserved_range_count].start = first;
+		reserved_ranges[reserved_range_count].end = last;
+		reserved_range_count++;
+	}
+	free_frames -= mark_frames(first, last, false);
 }
 
 void physical_set_zero_function(void (*zero)(u64 address, u64 count))
@@ -214,7 +234,7 @@ bool physical_free(u64 address, u64 count)
 	if (address % PAGE_SIZE || first + count > FRAME_COUNT)
 		return false;
 	for (u64 frame = first; frame < first + count; frame++)
-		if (frame_is_free(frame) || !frame_is_ram(frame))
+		if (frame_is_free(frame) || !frame_is_ram(frame) || frame_is_reserved(frame))
 			return false;
 	for (u64 frame = first; frame < first + count; frame++)
 		set_frame_free(frame, true);
@@ -233,7 +253,8 @@ bool physical_is_allocated(u64 address)
 {
 	u64 frame = address / PAGE_SIZE;
 
-	return frame < FRAME_COUNT && frame_is_ram(frame) && !frame_is_free(frame);
+	return frame < FRAME_COUNT && frame_is_ram(frame) && !frame_is_free(frame) &&
+	       !frame_is_reserved(frame);
 }
 
 u64 physical_free_frames(void)

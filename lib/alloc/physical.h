@@ -24,11 +24,11 @@ void physical_set_zero_function(void (*zero)(u64 address, u64 count));
 
 /* A run of count frames aligned to alignment bytes, or ..._FAILED. */
 u64 physical_alloc(u64 count, u64 alignment, unsigned flags);
-/* Return a run; false (and nothing changes) if any frame was not allocated. */
+/* Return a run; false (and nothing changes) if any frame was not handed out. */
 bool physical_free(u64 address, u64 count);
 /* True when the frame at address is RAM that this allocator manages. */
 bool physical_is_ram(u64 address);
-/* True when the frame at address is allocated (RAM, not free). */
+/* True when the frame at address was handed out (RAM, not free, not reserved). */
 bool physical_is_allocated(u64 address);
 
 u64 physical_free_frames(void);

@@ -183,7 +183,7 @@ static void print_range(const struct map_range *range)
 {
 	u64 size = range->end - range->start;
 
-	printf("  %016lx-%016lx %6lu%c %c%c%c %-10s %s\n", range->start, range->end,
+	printf("  %016lx-%016lx %4lu%c %c%c%c %-10s %s\n", range->start, range->end,
 	       size >= (1UL << 30) ? size >> 30 : size >= (1UL << 20) ? size >> 20 : size >> 10,
 	       size >= (1UL << 30) ? 'G' : size >= (1UL << 20) ? 'M' : 'K', 'r',
 	       range->flags & PAGE_WRITABLE ? 'w' : '-', range->flags & PAGE_NO_EXECUTE ? '-' : 'x',
@@ -193,15 +193,16 @@ static void print_range(const struct map_range *range)
 static void map_leaf(u64 address, u64 size, const struct page_walk *walk, void *context)
 {
 	struct map_range *range = context;
+	static const char *const kinds[] = { "allocation", "stack", "fixed", "firmware" };
 	char owner[96];
 	u64 flags = walk->effective_flags & (PAGE_USER | PAGE_WRITABLE | PAGE_NO_EXECUTE);
 	const struct vm_mapping *mapping = vm_find_mapping(address);
 
-	vm_describe_address(address, owner, sizeof(owner));
 	if (mapping)
-		snprintf(owner, sizeof(owner), "%s", mapping->kind == MAPPING_FIXED ?
-			 "fixed mapping" : mapping->kind == MAPPING_STACK ? "stack" :
-			 mapping->kind == MAPPING_PHYSICAL ? "firmware" : "allocation");
+		snprintf(owner, sizeof(owner), "%s%s%s", kinds[mapping->kind],
+			 mapping->name ? ": " : "", mapping->name ? mapping->name : "");
+	else
+		vm_describe_address(address, owner, sizeof(owner));
 	if (range->end == address && range->flags == flags && !strcmp(range->owner, owner)) {
 		range->end += size;
 		return;

@@ -92,33 +92,64 @@ void vm_init(void)
 	physical_set_zero_function(zero_frames);
 }
 
+/*
+ * Mappings are kept sorted by start address, so that finding the one that
+ * holds an address is a binary search: the audit asks once per leaf.
+ */
+static unsigned mapping_count;
+
+static unsigned first_mapping_after(u64 address)
+{
+	unsigned low = 0, high = mapping_count;
+
+	while (low < high) {
+		unsigned middle = (low + high) / 2;
+
+		if (mappings[middle].start <= address)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return low;
+}
+
 static struct vm_mapping *record_mapping(enum vm_mapping_kind kind, u64 start, u64 size,
 					 u64 page_size, unsigned flags, const char *name)
 {
-	for (unsigned i = 0; i < VM_MAX_MAPPINGS; i++) {
-		if (mappings[i].in_use)
-			continue;
-		mappings[i] = (struct vm_mapping){ true, kind, start, size, page_size, flags, name };
-		return &mappings[i];
-	}
-	return NULL;
+	unsigned index = first_mapping_after(start);
+
+	if (mapping_count == VM_MAX_MAPPINGS)
+		return NULL;
+	memmove(&mappings[index + 1], &mappings[index],
+		(mapping_count - index) * sizeof(mappings[0]));
+	mapping_count++;
+	mappings[index] = (struct vm_mapping){ kind, start, size, page_size, flags, name };
+	return &mappings[index];
+}
+
+static void forget_mapping(const struct vm_mapping *mapping)
+{
+	unsigned index = (unsigned)(mapping - mappings);
+
+	memmove(&mappings[index], &mappings[index + 1],
+		(mapping_count - index - 1) * sizeof(mappings[0]));
+	mapping_count--;
 }
 
 const struct vm_mapping *vm_find_mapping(u64 address)
 {
-	for (unsigned i = 0; i < VM_MAX_MAPPINGS; i++)
-		if (mappings[i].in_use && address >= mappings[i].start &&
-		    address - mappings[i].start < mappings[i].size)
-			return &mappings[i];
+	unsigned index = first_mapping_after(address);
+
+	if (index && address - mappings[index - 1].start < mappings[index - 1].size)
+		return &mappings[index - 1];
 	return NULL;
 }
 
 void vm_for_each_mapping(void (*visit)(const struct vm_mapping *mapping, void *context),
 			 void *context)
 {
-	for (unsigned i = 0; i < VM_MAX_MAPPINGS; i++)
-		if (mappings[i].in_use)
-			visit(&mappings[i], context);
+	for (unsigned i = 0; i < mapping_count; i++)
+		visit(&mappings[i], context);
 }
 
 /* Unmap [start, start + size), giving frames back when they are RAM we own. */
@@ -235,7 +266,7 @@ void vm_free(void *address)
 		virtual_range_release(ranges, mapping->start, mapping->size);
 	else if (ranges)
 		virtual_range_free(ranges, mapping->start, mapping->size);
-	mapping->in_use = false;
+	forget_mapping(mapping);
 }
 
 bool vm_protect(void *address, size_t bytes, unsigned flags)
@@ -315,13 +346,12 @@ void *vm_map_physical(u64 physical, size_t bytes, unsigned flags)
 
 const char *vm_stack_guard_owner(u64 address)
 {
-	for (unsigned i = 0; i < VM_MAX_MAPPINGS; i++) {
-		const struct vm_mapping *m = &mappings[i];
+	unsigned index = first_mapping_after(address);
 
-		if (m->in_use && m->kind == MAPPING_STACK && address < m->start &&
-		    address >= m->start - GUARD_SIZE)
-			return m->name;
-	}
+	/* A guard page sits just below the start of the mapping that follows it. */
+	if (index < mapping_count && mappings[index].kind == MAPPING_STACK &&
+	    address >= mappings[index].start - GUARD_SIZE)
+		return mappings[index].name;
 	return NULL;
 }
 

@@ -34,7 +34,6 @@ enum vm_mapping_kind {
 };
 
 struct vm_mapping {
-	bool in_use;
 	enum vm_mapping_kind kind;
 	u64 start, size, page_size;
 	unsigned flags;
