@@ -123,7 +123,9 @@ classify_plain_exit() { # SERIAL STDERR_LOG
 	fi
 }
 
-# Reads a finished launch_qemu.  TIMEOUT is in seconds.
+# Reads a finished launch_qemu.  TIMEOUT is in seconds.  An odd status is
+# the exit device's (code << 1) | 1; from 129 up it could also be a signal
+# (timeout's 128 + N), and the guest's SUMMARY line tells which.
 classify_boot() { # TIMEOUT SERIAL STDERR_LOG ELF
 	local seconds=$1 serial=$2 stderr_log=$3 elf=$4 status=$launch_status signal
 	read_summary "$serial"
@@ -131,13 +133,13 @@ classify_boot() { # TIMEOUT SERIAL STDERR_LOG ELF
 		set_outcome 1 hypervisor-failure "$(describe_hypervisor_failure "$stderr_log" "$elf")"
 	elif [ "$status" -eq 124 ] || { [ "$status" -eq 137 ] && seconds_reached "$launch_seconds" "$seconds"; }; then
 		set_outcome 124 error "timeout after ${seconds}s, QEMU killed; last line: $(last_serial_line "$serial")"
+	elif [ $((status % 2)) -eq 1 ] && { [ "$status" -lt 128 ] || [ "$summary_lines" -gt 0 ]; }; then
+		classify_guest_exit $((status >> 1)) "$serial" "$stderr_log"
 	elif [ "$status" -ge 128 ]; then
 		signal=$(kill -l $((status - 128)) 2>/dev/null || echo $((status - 128)))
 		set_outcome "$status" error "QEMU killed by SIG$signal: $(last_meaningful_line <"$stderr_log")"
 	elif [ "$status" -eq 0 ]; then
 		classify_plain_exit "$serial" "$stderr_log"
-	elif [ $((status % 2)) -eq 1 ]; then
-		classify_guest_exit $((status >> 1)) "$serial" "$stderr_log"
 	else
 		set_outcome "$status" error "QEMU exited with status $status: $(last_meaningful_line <"$stderr_log")"
 	fi

@@ -254,7 +254,7 @@ launch_qemu() { # SECONDS SERIAL STDERR_LOG
 	[ -n "$running_group_directory" ] && : >"$running_group_directory/$group"
 	watch_qemu_stderr "$group" <"$fifos/stderr" 3>"$stderr_log"
 	launch_status=0
-	wait "$group" || launch_status=$?
+	wait "$group" 2>/dev/null || launch_status=$? # quiet: bash would announce a signal death
 	launch_seconds=$(elapsed_since "$start")
 	kill -KILL -- "-$group" 2>/dev/null # nothing may outlive its timeout
 	[ -n "$running_group_directory" ] && rm -f "$running_group_directory/$group"

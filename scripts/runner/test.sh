@@ -135,7 +135,7 @@ write_log_header() { # NAME
 	local name=$1
 	echo "test: $name ($(date '+%Y-%m-%d %H:%M:%S'))"
 	echo "accelerator: $test_identity, $test_cpu_note"
-	echo "machine: $test_machine, image: $test_kernel, timeout: ${test_timeout}"
+	echo "machine: $test_machine, image: $test_kernel, timeout: $(timeout_seconds "$test_timeout")s"
 	echo "errata applied: ${test_errata:-none}"
 	echo "command: $(quoted_command)"
 }
