@@ -84,7 +84,7 @@ static void emit_number(struct output *out, const struct conversion *conversion,
 static const char *parse_conversion(const char *format, struct conversion *conversion,
 				    va_list *arguments)
 {
-	memset(conversion, 0, sizeof(*conversion));
+	*conversion = (struct conversion){ 0 };
 	for (;; format++) {
 		if (*format == '-')
 			conversion->left_justify = true;
@@ -243,8 +243,13 @@ int printf(const char *format, ...)
 	return length;
 }
 
-void print_string(const char *string)
+void print_bytes(const char *bytes, size_t length)
 {
 	if (console_write)
-		console_write(string, strlen(string));
+		console_write(bytes, length);
+}
+
+void print_string(const char *string)
+{
+	print_bytes(string, strlen(string));
 }

@@ -13,6 +13,7 @@ int vprintf(const char *format, va_list arguments);
 int snprintf(char *buffer, size_t size, const char *format, ...) PRINTF_FORMAT(3, 4);
 int vsnprintf(char *buffer, size_t size, const char *format, va_list arguments);
 void print_string(const char *string);
+void print_bytes(const char *bytes, size_t length);
 
 /* Where printf's bytes go; set once by the architecture's console. */
 void printf_set_output(void (*write)(const char *bytes, size_t length));

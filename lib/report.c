@@ -88,9 +88,17 @@ static bool is_erratum(const char *slug)
 	return false;
 }
 
+/* One line, formatted once and written once: output is costly under emulation. */
 static void print_line(const char *kind, const char *message)
 {
-	printf("%s: %s%s\n", kind, prefixes, message);
+	char line[PREFIX_BUFFER + LINE_BUFFER + 16];
+	int length = snprintf(line, sizeof(line), "%s: %s%s\n", kind, prefixes, message);
+
+	if ((size_t)length >= sizeof(line)) {
+		length = sizeof(line) - 1;
+		line[length - 1] = '\n';
+	}
+	print_bytes(line, (size_t)length);
 }
 
 static void record(bool pass, bool expected_to_fail, const char *message)

@@ -81,7 +81,7 @@ static void scan_lower_leaf(u64 address, u64 size, const struct page_walk *walk,
 	bool user_image = address >= IMAGE_ADDRESS(user_text_start) &&
 			  address < IMAGE_ADDRESS(user_data_end);
 
-	if (!is_lower_half(address) || user_image || vm_find_mapping(address))
+	if (user_image || vm_find_mapping(address))
 		return;
 	if (!scan->unexplained++)
 		scan->first_unexplained = address;
@@ -92,8 +92,8 @@ static void check_lower_half(void)
 	struct lower_half_scan scan = { 0 };
 	struct page_walk walk;
 
-	page_table_for_each_leaf(scan_lower_leaf, &scan);
-	report(!scan.unexplained, "lower half holds only the user image and allocations");
+	page_table_for_each_leaf_in(LOWER_HALF, scan_lower_leaf, &scan);
+	report(!scan.unexplained, "lower half maps only the user image and allocations");
 	if (scan.unexplained)
 		report_info("%u unexplained lower-half pages, the first at %#lx", scan.unexplained,
 			    scan.first_unexplained);

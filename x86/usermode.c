@@ -259,8 +259,7 @@ static void add_page(struct page_list *list, u64 address)
 static void collect_supervisor_leaf(u64 address, u64 size, const struct page_walk *walk,
 				    void *context)
 {
-	if (!is_lower_half(address))
-		add_page(context, address);
+	add_page(context, address);
 }
 
 static void collect_table(int level, u64 physical, u64 address, void *context)
@@ -312,7 +311,7 @@ static void check_supervisor_pages_out_of_reach(void)
 	struct user_result result;
 
 	all.count = 0;
-	page_table_for_each_leaf(collect_supervisor_leaf, &all);
+	page_table_for_each_leaf_in(UPPER_HALF, collect_supervisor_leaf, &all);
 	page_table_for_each_table(collect_table, &all);
 	count = choose_targets(&all, targets);
 	if (!copy_to_user(user_list, targets, count * sizeof(u64)))

@@ -237,19 +237,26 @@ void flush_tlb(void)
 }
 
 /*
- * Recursive visit of the table at level that translates base.  The walk so
- * far (entries and effective permissions above) travels down in walk, so a
- * leaf costs no second walk; empty entries cost one load each, which
- * matters on hypervisors that emulate every instruction.
+ * Recursive visit of the table at level that translates base, limited to
+ * top-level indexes [first, last).  The walk so far (entries and effective
+ * permissions above) travels down in walk, so a leaf costs no second walk;
+ * empty entries cost one load each, which matters on hypervisors that
+ * emulate every instruction.
  */
-static void visit_level(int level, u64 base, struct page_walk *walk, page_leaf_visitor visit_leaf,
-			page_table_page_visitor visit_table, void *context)
+struct visit {
+	page_leaf_visitor leaf;
+	page_table_page_visitor table;
+	void *context;
+};
+
+static void visit_level(int level, u64 base, int first, int last, struct page_walk *walk,
+			const struct visit *visit)
 {
 	volatile u64 *table = table_holding(level, base);
 	u64 step = page_size_at_level(level);
 	struct page_walk above = *walk;
 
-	for (int index = 0; index < PAGE_TABLE_ENTRIES; index++) {
+	for (int index = first; index < last; index++) {
 		u64 entry = table[index];
 		u64 address;
 
@@ -267,35 +274,45 @@ static void visit_level(int level, u64 base, struct page_walk *walk, page_leaf_v
 		if (is_leaf(level, entry)) {
 			walk->present = true;
 			walk->physical = entry & PAGE_ADDRESS_MASK & ~(step - 1);
-			if (visit_leaf)
-				visit_leaf(address, step, walk, context);
+			if (visit->leaf)
+				visit->leaf(address, step, walk, visit->context);
 			continue;
 		}
-		if (visit_table)
-			visit_table(level - 1, entry & PAGE_ADDRESS_MASK,
-				    (u64)table_holding(level - 1, address), context);
-		visit_level(level - 1, address, walk, visit_leaf, visit_table, context);
+		if (visit->table)
+			visit->table(level - 1, entry & PAGE_ADDRESS_MASK,
+				     (u64)table_holding(level - 1, address), visit->context);
+		visit_level(level - 1, address, 0, PAGE_TABLE_ENTRIES, walk, visit);
 	}
 	*walk = above;
 }
 
-static void visit_all(page_leaf_visitor visit_leaf, page_table_page_visitor visit_table,
-		      void *context)
+static void visit_half(enum address_half half, const struct visit *visit)
 {
 	struct page_walk walk = { .effective_flags = PAGE_PRESENT | PAGE_USER | PAGE_WRITABLE };
+	int middle = PAGE_TABLE_ENTRIES / 2;
 
-	visit_level(levels, 0, &walk, visit_leaf, visit_table, context);
+	visit_level(levels, 0, half == UPPER_HALF ? middle : 0,
+		    half == LOWER_HALF ? middle : PAGE_TABLE_ENTRIES, &walk, visit);
 }
 
-void page_table_for_each_leaf(page_leaf_visitor visit, void *context)
+void page_table_for_each_leaf_in(enum address_half half, page_leaf_visitor leaf, void *context)
 {
-	visit_all(visit, NULL, context);
+	struct visit visit = { .leaf = leaf, .context = context };
+
+	visit_half(half, &visit);
 }
 
-void page_table_for_each_table(page_table_page_visitor visit, void *context)
+void page_table_for_each_leaf(page_leaf_visitor leaf, void *context)
 {
-	visit(levels, read_cr3() & PAGE_ADDRESS_MASK, page_table_self_address(), context);
-	visit_all(NULL, visit, context);
+	page_table_for_each_leaf_in(BOTH_HALVES, leaf, context);
+}
+
+void page_table_for_each_table(page_table_page_visitor table, void *context)
+{
+	struct visit visit = { .table = table, .context = context };
+
+	table(levels, read_cr3() & PAGE_ADDRESS_MASK, page_table_self_address(), context);
+	visit_half(BOTH_HALVES, &visit);
 }
 
 u64 page_table_self_address(void)

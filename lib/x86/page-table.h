@@ -99,6 +99,9 @@ u64 page_table_self_address(void);
 typedef void (*page_leaf_visitor)(u64 address, u64 size, const struct page_walk *walk,
 				  void *context);
 void page_table_for_each_leaf(page_leaf_visitor visit, void *context);
+/* The same, for one half only: cheaper when the other half is large. */
+enum address_half { LOWER_HALF, UPPER_HALF, BOTH_HALVES };
+void page_table_for_each_leaf_in(enum address_half half, page_leaf_visitor visit, void *context);
 /* Visit every paging-structure page: level, frame, and its self-map address. */
 typedef void (*page_table_page_visitor)(int level, u64 physical, u64 address, void *context);
 void page_table_for_each_table(page_table_page_visitor visit, void *context);
