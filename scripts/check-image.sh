@@ -56,9 +56,11 @@ check_flat() {
 	[ $((file_base + load_end - load_address)) -le "$size" ] ||
 		fail "$flat: file shorter than load_end_addr says"
 	# Every PT_LOAD with file data must sit at file_base + (paddr - load_addr).
-	local type file_offset virtual physical file_size rest
-	while read -r type file_offset virtual physical file_size rest; do
-		[ "$type" = LOAD ] && [ $((file_size)) -gt 0 ] || continue
+	local type file_offset physical file_size
+	while read -r type file_offset _ physical file_size _; do
+		if [ "$type" != LOAD ] || [ $((file_size)) -eq 0 ]; then
+			continue
+		fi
 		if [ $((file_offset)) -ne $((file_base + physical - load_address)) ]; then
 			fail "$flat: segment at physical $physical is at file offset $file_offset," \
 				"not $((file_base + physical - load_address))"
