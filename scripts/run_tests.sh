@@ -111,6 +111,19 @@ select_tests() {
 	done
 }
 
+# Every test program (x86/<test>.c) should have a section; say which lack one.
+warn_unlisted_tests() {
+	local source image name listed
+	for source in "$root"/x86/*.c; do
+		[ -e "$source" ] || continue
+		image=$(basename "$source" .c) listed=no
+		for name in "${section_names[@]}"; do
+			[ "$(section_image "$name")" = "$image" ] && listed=yes && break
+		done
+		[ "$listed" = yes ] || echo "run_tests.sh: note: x86/$image.c has no section in $config" >&2
+	done
+}
+
 # Probes KVM and every CPU model the selection needs, once, before the
 # tests fork: their answers are then shared by all of them.
 probe_once() {
@@ -206,11 +219,16 @@ run_selected_tests() {
 }
 
 main() {
+	if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501)); then
+		echo "run_tests.sh: needs bash 5.1 or later (wait -n -p), this is $BASH_VERSION" >&2
+		exit 2
+	fi
 	parse_options "$@"
 	check_environment
 	parse_config "$config" || exit 2
 	parse_errata "$root/x86/errata.txt" || exit 2
 	select_tests
+	[ "$config" = "$root/x86/unittests.cfg" ] && warn_unlisted_tests
 	if [ "$list" = yes ]; then
 		[ ${#selected_tests[@]} -eq 0 ] || printf '%s\n' "${selected_tests[@]}"
 		exit 0

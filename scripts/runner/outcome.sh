@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034 # results are globals the callers read
+# shellcheck shell=bash disable=SC2034,SC2154 # globals shared with the other runner files
 # outcome.sh: reads one boot (timeout's status, the serial output and QEMU's
 # stderr) into the kvm-unit-tests status table and a reason (sourced).
 #

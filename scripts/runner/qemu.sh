@@ -263,8 +263,8 @@ launch_qemu() { # SECONDS SERIAL STDERR_LOG
 	return 0
 }
 
-elapsed_since() { # EPOCHREALTIME-VALUE: prints seconds with 3 decimals
+elapsed_since() { # EPOCHREALTIME-VALUE: prints the seconds since, to the microsecond
 	local start=${1/[.,]/} now=${EPOCHREALTIME/[.,]/}
-	local microseconds=$((now - start))
-	printf '%d.%03d' $((microseconds / 1000000)) $((microseconds % 1000000 / 1000))
+	local microseconds=$((10#$now - 10#$start))
+	printf '%d.%06d' $((microseconds / 1000000)) $((microseconds % 1000000))
 }

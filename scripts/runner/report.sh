@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the colours are read by name
 # report.sh: how results are shown: plain lines, TAP13 and JUnit XML (sourced).
 
 # Colours only when a person is watching a terminal that has them.

@@ -105,7 +105,7 @@ prepare_test() { # NAME [EXTRA...]
 	fi
 	test_cpu_note="-cpu $cpu"
 	[ "$test_accelerator" = kvm ] && test_cpu_note+=" (probe: ${cpu_probe_log[kvm/${requested_cpu:-host}]})"
-	test_timeout=${TIMEOUT:-$(field "$name" timeout $default_timeout)}
+	test_timeout=${TIMEOUT:-$(field "$name" timeout "$default_timeout")}
 	smp=$(field "$name" smp 1)
 	build_qemu_command "$test_accelerator" "$cpu" "$test_machine" "$smp" "$test_kernel" \
 		"$test_append" "${other_qemu_words[@]}"
