@@ -90,8 +90,11 @@ main() {
 		accelerators=tcg
 		[ "$kvm_available" = yes ] && accelerators="kvm tcg"
 	fi
-	running_group_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-bench.XXXXXX") || exit 2
-	trap 'stop_running_qemus; rm -rf "$running_group_directory"' EXIT
+	bench_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-bench.XXXXXX") || exit 2
+	running_group_directory=$bench_directory/groups
+	mkdir "$running_group_directory" || exit 2
+	TMPDIR=$bench_directory # scratch files go where the exit trap looks
+	trap 'stop_running_qemus; rm -rf "$bench_directory"' EXIT
 	trap 'exit 130' INT
 	echo "boot to exit, $runs runs each, milliseconds ($(nproc) CPUs, $("$qemu_binary" --version | head -n 1))"
 	printf '%-12s %-8s %-8s %8s %8s %8s\n' image accel machine min median max

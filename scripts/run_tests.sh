@@ -236,6 +236,7 @@ main() {
 	image_directory=$root/x86
 	run_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-run.XXXXXX") || exit 2
 	running_group_directory=$run_directory/groups
+	TMPDIR=$run_directory # the tests' scratch files go where cleanup looks
 	mkdir -p "$running_group_directory" "$root/logs"
 	trap cleanup EXIT
 	trap 'exit 130' INT

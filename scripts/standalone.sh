@@ -79,7 +79,7 @@ standalone_main() {
 	trap 'stop_running_qemus; rm -rf "$work"' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	running_group_directory=$work/groups image_directory=$work
+	running_group_directory=$work/groups image_directory=$work TMPDIR=$work
 	mkdir "$running_group_directory"
 	for suffix in flat pvh; do
 		write_image "$suffix" >"$work/$(section_image "$name").$suffix" ||
