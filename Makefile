@@ -37,7 +37,7 @@ CFLAGS := -std=gnu11 -O2 -g $(CC_TARGET_FLAG) \
 ASFLAGS := $(CC_TARGET_FLAG) -g -Ilib -Ilib/x86 -D__ASSEMBLER__
 DEPFLAGS = -MMD -MP
 
-export CC CFLAGS LD NM READELF OBJCOPY
+export CC CC_TARGET_FLAG CFLAGS LD NM READELF OBJCOPY
 
 .PHONY: all run check standalone clean distclean
 .SECONDARY:

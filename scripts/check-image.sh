@@ -37,15 +37,11 @@ word_at() { # file offset -> little-endian u32
 }
 
 check_flat() {
-	local flat=$1 offset=-1 position magic
-	for ((position = 0; position < 8192; position += 4)); do
-		magic=$(word_at "$flat" "$position")
-		if [ "$magic" = 464367618 ]; then # 0x1badb002
-			offset=$position
-			break
-		fi
-	done
-	[ "$offset" -ge 0 ] || fail "$flat: no multiboot header in the first 8 KiB"
+	local flat=$1 line offset
+	# One 32-bit word per line; the header starts on a 4-byte boundary.
+	line=$(od -An -tx4 -w4 -v -N8192 "$flat" | grep -n -m1 -w 1badb002 | cut -d: -f1)
+	[ -n "$line" ] || fail "$flat: no multiboot header in the first 8 KiB"
+	offset=$(((line - 1) * 4))
 	local header_address load_address load_end
 	header_address=$(word_at "$flat" $((offset + 12)))
 	load_address=$(word_at "$flat" $((offset + 16)))

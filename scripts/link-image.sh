@@ -21,8 +21,8 @@ ldflags=(-nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-
 	--emit-relocs -T "$lds")
 
 compile_symbols() {
-	# shellcheck disable=SC2086  # CFLAGS is a list of words
-	"$CC" $CFLAGS -c -x assembler -o "$2" "$1"
+	# shellcheck disable=SC2086  # empty for gcc, --target=... for clang
+	"$CC" $CC_TARGET_FLAG -c -x assembler -o "$2" "$1"
 }
 
 link() {

@@ -129,7 +129,7 @@ static struct exception_info undefined_opcode(void)
 	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: ud2\n2:\n" EXCEPTION_FIXUP("1b", "2b")
-		     : "+D"(code), [at] "=r"(instruction));
+		     : "+D"(code), [at] "=&r"(instruction));
 	info = exception_from_code(code);
 	info.instruction = instruction;
 	return info;
@@ -138,11 +138,13 @@ static struct exception_info undefined_opcode(void)
 static struct exception_info divide_by_zero(void)
 {
 	u64 code = 0, instruction;
+	u32 quotient = 1, remainder = 0, divisor = 0;
 	struct exception_info info;
 
-	asm volatile("lea 1f(%%rip), %[at]\n1: divl %[zero]\n2:\n" EXCEPTION_FIXUP("1b", "2b")
-		     : "+D"(code), [at] "=r"(instruction)
-		     : [zero] "r"(0), "a"(1), "d"(0));
+	/* EDX:EAX are outputs, so the divisor cannot share their registers. */
+	asm volatile("lea 1f(%%rip), %[at]\n1: divl %[divisor]\n2:\n" EXCEPTION_FIXUP("1b", "2b")
+		     : "+D"(code), [at] "=&r"(instruction), "+a"(quotient), "+d"(remainder)
+		     : [divisor] "r"(divisor));
 	info = exception_from_code(code);
 	info.instruction = instruction;
 	return info;
