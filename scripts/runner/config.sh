@@ -2,7 +2,8 @@
 # config.sh: reads x86/unittests.cfg and x86/errata.txt (sourced, not run).
 #
 # The cfg is kvm-unit-tests' format: "[name]" starts a section, "key = value"
-# lines fill it, "#" starts a comment.  Parsing fills:
+# lines fill it, a line starting with "#" is a comment ("#GP" may appear in
+# values, so a "#" later in a line is kept).  Parsing fills:
 #   section_names   the section names, in file order
 #   section_field   ["name/key"] = value, for every key the section sets
 #   section_line    ["name"] = line number of its "[name]" header
@@ -100,14 +101,14 @@ parse_config() { # FILE: fills the section arrays; returns 1 on any error
 	local file=$1 line_number=0 raw line name="" key value errors_before=$config_error_count
 	local -a lines
 	if [ ! -r "$file" ]; then
-		config_error "$file" 0 "cannot read the test configuration"
+		echo "$file: cannot read the test configuration" >&2
 		return 1
 	fi
 	mapfile -t lines <"$file"
 	for raw in "${lines[@]}"; do
 		line_number=$((line_number + 1))
-		line=$(trim "${raw%%#*}")
-		if [ -z "$line" ]; then
+		line=$(trim "$raw")
+		if [ -z "$line" ] || [[ $line == "#"* ]]; then
 			continue
 		elif [[ $line =~ ^\[(.*)\]$ ]]; then
 			name=${BASH_REMATCH[1]}
@@ -152,7 +153,7 @@ is_slug_pattern() { # PATTERN
 
 # Errata: one entry per line, six fields separated by '|':
 #   accelerator | test | case slug pattern | rule | other accelerator | observed
-check_erratum() { # FILE LINE ACCELERATOR TEST PATTERN EXTRA_FIELDS_OK
+check_erratum() { # FILE LINE ACCELERATOR TEST PATTERN COMPLETE(yes/no)
 	local file=$1 line=$2 accelerator=$3 test=$4 pattern=$5 complete=$6
 	if [ "$complete" != yes ]; then
 		config_error "$file" "$line" "an erratum has six '|'-separated fields:" \
@@ -177,8 +178,8 @@ parse_errata() { # FILE: fills errata_entries; returns 1 on any error
 	mapfile -t lines <"$file"
 	for raw in "${lines[@]}"; do
 		line_number=$((line_number + 1))
-		line=$(trim "${raw%%#*}")
-		[ -n "$line" ] || continue
+		line=$(trim "$raw")
+		[ -n "$line" ] && [[ $line != "#"* ]] || continue
 		IFS='|' read -r accelerator test pattern rule other observed extra <<<"$line"
 		complete=yes
 		[ -z "$extra" ] && [ -n "$(trim "$rule")" ] && [ -n "$(trim "$other")" ] &&

@@ -57,13 +57,14 @@ summary_counts() {
 
 # Function name and offset of ADDRESS (hex) from ELF's symbols, if nm and
 # the .elf are here (standalone machines may have neither).  Hex strings of
-# one length compare like numbers, which mawk's string compare can do.
+# one length compare like numbers as strings (mawk has no hex numbers);
+# appending "" keeps awk from comparing all-digit ones as decimals.
 symbol_for_address() { # ELF HEX-ADDRESS
 	local elf=$1 address best
 	[ -r "$elf" ] && command -v "${NM:-nm}" >/dev/null || return 0
 	address=$(printf '%016x' $((16#$2)))
 	best=$("${NM:-nm}" --defined-only "$elf" 2>/dev/null | awk -v target="$address" '
-		$2 ~ /^[tTwW]$/ && length($1) == 16 && $1 <= target && $1 >= best_address {
+		$2 ~ /^[tTwW]$/ && length($1) == 16 && ($1 "") <= (target "") && ($1 "") >= (best_address "") {
 			best_address = $1; best = $1 " " $3 }
 		END { print best }')
 	[ -n "$best" ] || return 0
