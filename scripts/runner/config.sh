@@ -179,7 +179,9 @@ parse_errata() { # FILE: fills errata_entries; returns 1 on any error
 	for raw in "${lines[@]}"; do
 		line_number=$((line_number + 1))
 		line=$(trim "$raw")
-		[ -n "$line" ] && [[ $line != "#"* ]] || continue
+		if [ -z "$line" ] || [[ $line == "#"* ]]; then
+			continue
+		fi
 		IFS='|' read -r accelerator test pattern rule other observed extra <<<"$line"
 		complete=yes
 		[ -z "$extra" ] && [ -n "$(trim "$rule")" ] && [ -n "$(trim "$other")" ] &&
