@@ -1,0 +1,110 @@
+/* protection-checks.c: outcomes, paging-entry edits and page pairs. */
+#include "protection-checks.h"
+#include "layout.h"
+#include "memory.h"
+#include "page-table.h"
+#include "printf.h"
+#include "processor.h"
+#include "report.h"
+#include "user-access.h"
+#include "vm.h"
+
+static const char *describe_outcome(struct exception_info info, char *buffer, size_t size)
+{
+	char exception_text[96];
+
+	if (!info.raised)
+		return describe_exception(info, buffer, size);
+	snprintf(buffer, size, "%s, RIP %#lx",
+		 describe_exception(info, exception_text, sizeof(exception_text)), info.rip);
+	return buffer;
+}
+
+bool outcome_matches(const char *name, struct exception_info expected,
+		     struct exception_info observed)
+{
+	char wanted[128], got[128];
+	bool pass = exception_equal(expected, observed);
+
+	if (pass && expected.raised)
+		pass = observed.rip == expected.rip &&
+		       (expected.vector != PF_VECTOR || observed.address == expected.address);
+	if (!pass)
+		report_info("%s: expected %s; got %s", name,
+			    describe_outcome(expected, wanted, sizeof(wanted)),
+			    describe_outcome(observed, got, sizeof(got)));
+	return pass;
+}
+
+bool check_outcome(const char *name, struct exception_info expected,
+		   struct exception_info observed)
+{
+	return report(outcome_matches(name, expected, observed), "%s", name);
+}
+
+struct exception_info user_outcome(const struct user_result *result)
+{
+	return result->faulted ? result->fault : no_exception();
+}
+
+const char *paging_entry_name(int level)
+{
+	static const char *const names[] = { "?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
+
+	return level >= 1 && level <= 5 ? names[level] : names[0];
+}
+
+void entry_edit(struct entry_edit *edit, u64 address, int level, u64 clear, u64 set)
+{
+	struct page_walk walk;
+
+	page_table_walk(address, &walk);
+	if (level < walk.leaf_level || level > paging_levels() || !walk.pointers[level])
+		fatal("no %s translates %#lx", paging_entry_name(level), address);
+	edit->entry = walk.pointers[level];
+	edit->saved = *edit->entry;
+	edit->address = address;
+	*edit->entry = (edit->saved & ~clear) | set;
+	/* A non-leaf entry may sit in the paging-structure caches: flush all. */
+	flush_tlb();
+}
+
+void entry_restore(struct entry_edit *edit)
+{
+	*edit->entry = edit->saved;
+	flush_tlb();
+}
+
+void page_pair_alloc(struct page_pair *pair, unsigned flags)
+{
+	u64 first = (u64)vm_alloc(2 * PAGE_SIZE, VM_USER | VM_WRITE | (flags & VM_EXECUTE));
+
+	if (!first)
+		fatal("cannot allocate two user pages");
+	pair->supervisor_page = first;
+	pair->user_page = first + PAGE_SIZE;
+	entry_edit(&pair->split, first, 1, PAGE_USER, 0);
+}
+
+/* The bytes go in through the user address, while both pages are user. */
+void page_pair_write(struct page_pair *pair, s64 offset, const void *bytes, size_t length)
+{
+	entry_restore(&pair->split);
+	if (!copy_to_user(pair->user_page + offset, bytes, length))
+		fatal("page pair write at %ld outside the pair", (long)offset);
+	entry_edit(&pair->split, pair->supervisor_page, 1, PAGE_USER, 0);
+}
+
+void page_pair_free(struct page_pair *pair)
+{
+	entry_restore(&pair->split);
+	vm_free((void *)pair->supervisor_page);
+}
+
+u64 set_alignment_check(bool on)
+{
+	u64 flags = read_rflags();
+
+	write_rflags(on ? flags | RFLAGS_ALIGNMENT_CHECK : flags & ~(u64)RFLAGS_ALIGNMENT_CHECK);
+	return flags;
+}
