@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 	user_page = (u64)vm_alloc(PAGE_SIZE, VM_USER | VM_WRITE | VM_EXECUTE);
 	if (!user_page || !copy_to_user(user_page, magic_function, sizeof(magic_function)))
 		fatal("cannot set up the user code page");
-	page_pair_alloc(&pair, VM_EXECUTE);
+	page_pair_alloc(&pair, VM_EXECUTE, false);
 	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	page_pair_free(&pair);

@@ -75,22 +75,23 @@ void entry_restore(struct entry_edit *edit)
 	flush_tlb();
 }
 
-void page_pair_alloc(struct page_pair *pair, unsigned flags)
+void page_pair_alloc(struct page_pair *pair, unsigned flags, bool user_first)
 {
 	u64 first = (u64)vm_alloc(2 * PAGE_SIZE, VM_USER | VM_WRITE | (flags & VM_EXECUTE));
 
 	if (!first)
 		fatal("cannot allocate two user pages");
-	pair->supervisor_page = first;
-	pair->user_page = first + PAGE_SIZE;
-	entry_edit(&pair->split, first, 1, PAGE_USER, 0);
+	pair->boundary = first + PAGE_SIZE;
+	pair->supervisor_page = user_first ? first + PAGE_SIZE : first;
+	pair->user_page = user_first ? first : first + PAGE_SIZE;
+	entry_edit(&pair->split, pair->supervisor_page, 1, PAGE_USER, 0);
 }
 
 /* The bytes go in through the user address, while both pages are user. */
 void page_pair_write(struct page_pair *pair, s64 offset, const void *bytes, size_t length)
 {
 	entry_restore(&pair->split);
-	if (!copy_to_user(pair->user_page + offset, bytes, length))
+	if (!copy_to_user(pair->boundary + offset, bytes, length))
 		fatal("page pair write at %ld outside the pair", (long)offset);
 	entry_edit(&pair->split, pair->supervisor_page, 1, PAGE_USER, 0);
 }
@@ -98,7 +99,7 @@ void page_pair_write(struct page_pair *pair, s64 offset, const void *bytes, size
 void page_pair_free(struct page_pair *pair)
 {
 	entry_restore(&pair->split);
-	vm_free((void *)pair->supervisor_page);
+	vm_free((void *)(pair->boundary - PAGE_SIZE));
 }
 
 u64 set_alignment_check(bool on)

@@ -8,10 +8,10 @@
  *    prints both sides before the FAIL line.
  *  - entry_edit changes one paging-structure entry (any level) of one
  *    address and puts it back afterwards.
- *  - page_pair is two adjacent lower-half pages, the first made supervisor
- *    (U/S=0 in its PTE) and the second left user: the only way to build an
- *    access or a fetch that crosses from supervisor into user memory, since
- *    the two halves of the address space are far apart.
+ *  - page_pair is two adjacent lower-half pages, one made supervisor (U/S=0
+ *    in its PTE) and the other left user: the only way to build an access,
+ *    a fetch or a descriptor table that crosses between supervisor and user
+ *    memory, since the two halves of the address space are far apart.
  *  - USER_PROBE and KERNEL_STUB define short assembly functions whose
  *    faulting instruction has a label, so that a test knows the RIP a fault
  *    must report.
@@ -74,14 +74,18 @@ void entry_edit(struct entry_edit *edit, u64 address, int level, u64 clear, u64 
 void entry_restore(struct entry_edit *edit);
 
 struct page_pair {
+	u64 boundary;        /* the second page; the first is boundary - PAGE_SIZE */
 	u64 supervisor_page; /* lower half, U/S=0 in its PTE only */
-	u64 user_page;       /* the next page, U/S=1 all the way down */
+	u64 user_page;       /* U/S=1 all the way down */
 	struct entry_edit split;
 };
 
-/* Two fresh user pages (flags: VM_WRITE is implied, VM_EXECUTE optional), split. */
-void page_pair_alloc(struct page_pair *pair, unsigned flags);
-/* Write bytes at user_page + offset (offset < 0 is in the supervisor page). */
+/*
+ * Two fresh adjacent user pages (VM_WRITE is implied, VM_EXECUTE optional);
+ * the first is made supervisor, or the second when user_first.
+ */
+void page_pair_alloc(struct page_pair *pair, unsigned flags, bool user_first);
+/* Write bytes at boundary + offset (offset < 0 is in the first page). */
 void page_pair_write(struct page_pair *pair, s64 offset, const void *bytes, size_t length);
 void page_pair_free(struct page_pair *pair);
 
