@@ -207,7 +207,6 @@ run_selected_tests() {
 	local index start=$EPOCHREALTIME
 	declare -gA running_tests=()
 	reported=0 passed=0 failed=0 skipped=0
-	[ "$tap" = yes ] && printf 'TAP version 13\n1..%d\n' ${#selected_tests[@]}
 	for index in "${!selected_tests[@]}"; do
 		while [ ${#running_tests[@]} -ge "$jobs" ]; do collect_test; done
 		start_test "$index"
@@ -245,6 +244,7 @@ main() {
 	[ "$tap" = yes ] && comment="# "
 	setup_colours "$([ "$tap" = yes ] && echo no || echo yes)"
 	ARCH=$(sed -n 's/^ARCH=//p' "$root/config.mak" 2>/dev/null)
+	[ "$tap" = yes ] && printf 'TAP version 13\n1..%d\n' ${#selected_tests[@]}
 	probe_once
 	run_selected_tests
 }
