@@ -161,8 +161,11 @@ collect_test() {
 	wait -n -p finished
 	index=${running_tests[$finished]}
 	unset "running_tests[$finished]"
-	{ read -r word; read -r status; read -r seconds; read -r detail; read -r command; } \
-		<"$run_directory/result.$index"
+	if ! { read -r word && read -r status && read -r seconds && read -r detail && read -r command; } \
+		<"$run_directory/result.$index" 2>/dev/null; then
+		word=FAIL seconds=0 command=""
+		detail="the runner's worker for this test died; see logs/${selected_tests[$index]}.log"
+	fi
 	report_test "${selected_tests[$index]}" "$word" "$seconds" "$detail" "$command"
 }
 
