@@ -1,0 +1,291 @@
+/*
+ * umip: user-mode instruction prevention (CR4.UMIP).
+ *
+ * Rules checked (Intel SDM Vol. 3A 2.5 "Control Registers", CR4.UMIP;
+ * SDM Vol. 2B SGDT, SIDT, SLDT, SMSW, STR: "#GP(0) if CR4.UMIP = 1 and
+ * CPL > 0"; AMD APM Vol. 2 3.1.3 CR4 and APM Vol. 3 for the same five
+ * instructions):
+ *  - With CR4.UMIP=1, SGDT, SIDT, SLDT, SMSW and STR at CPL 3 raise #GP(0)
+ *    with RIP at the instruction, and a memory destination is left as it
+ *    was.  Each is checked with every operand form it has: SGDT and SIDT
+ *    store to memory; SLDT, STR and SMSW store to a register or to memory.
+ *  - With CR4.UMIP=0 they succeed at CPL 3 and store the real value:
+ *    GDTR, IDTR, the LDTR and TR selectors, and the low word of CR0.
+ *  - At CPL 0 they succeed whatever CR4.UMIP is.
+ *  - UMIP covers those five and nothing else: LAR, LSL, VERR and VERW,
+ *    which also read descriptor information, still work at CPL 3.
+ *
+ * Vendors: Intel and AMD state the same rule, so no case depends on the
+ * vendor.  Only the low word of a register destination is compared for
+ * SLDT, STR and SMSW, because that is all the instructions define for
+ * every register size (SDM Vol. 2B: the upper bits depend on the operand
+ * size and, for SMSW, are not defined for every size).
+ *
+ * Cannot test: CPL 1 and 2 (canon has no ring 1 or 2 segments), and UMIP
+ * outside 64-bit mode.
+ *
+ * Arguments: "force" runs the cases even when CPUID lacks UMIP; the #GP
+ * cases must then fail.
+ */
+#include "cmdline.h"
+#include "cpu-features.h"
+#include "descriptors.h"
+#include "exceptions.h"
+#include "layout.h"
+#include "memory.h"
+#include "printf.h"
+#include "processor.h"
+#include "protection-checks.h"
+#include "report.h"
+#include "user-access.h"
+#include "user.h"
+#include "vm.h"
+
+#define SENTINEL 0xa5
+#define STORE_BYTES 10 /* the largest store: SGDT and SIDT */
+
+/*
+ * Each instruction twice: user_NAME runs at CPL 3, kernel_NAME at CPL 0.
+ * Both take the memory destination in RDI and return RAX, cleared first,
+ * so that a register destination comes back as the result.
+ */
+#define UMIP_INSTRUCTION(name, instruction)                                      \
+	USER_PROBE(user_##name, "xor %eax, %eax", instruction);                   \
+	KERNEL_STUB(kernel_##name, "xor %eax, %eax\n\t" instruction "\n\tret")
+
+UMIP_INSTRUCTION(sgdt, "sgdt (%rdi)");
+UMIP_INSTRUCTION(sidt, "sidt (%rdi)");
+UMIP_INSTRUCTION(sldt_register, "sldt %eax");
+UMIP_INSTRUCTION(sldt_memory, "sldt (%rdi)");
+UMIP_INSTRUCTION(str_register, "str %eax");
+UMIP_INSTRUCTION(str_memory, "str (%rdi)");
+UMIP_INSTRUCTION(smsw_register, "smsw %eax");
+UMIP_INSTRUCTION(smsw_memory, "smsw (%rdi)");
+
+/* What the instruction stores: the register it reads, in words. */
+enum source { GDTR, IDTR, LDTR, TR, MSW };
+
+static const struct umip_case {
+	const char *name; /* "SLDT to a register" */
+	enum source source;
+	bool to_memory;
+	user_function user;
+	const char *user_instruction;
+	u64 (*kernel)(u64 destination);
+} cases[] = {
+	{ "SGDT", GDTR, true, user_sgdt, user_sgdt_instruction, kernel_sgdt },
+	{ "SIDT", IDTR, true, user_sidt, user_sidt_instruction, kernel_sidt },
+	{ "SLDT to a register", LDTR, false, user_sldt_register, user_sldt_register_instruction,
+	  kernel_sldt_register },
+	{ "SLDT to memory", LDTR, true, user_sldt_memory, user_sldt_memory_instruction,
+	  kernel_sldt_memory },
+	{ "STR to a register", TR, false, user_str_register, user_str_register_instruction,
+	  kernel_str_register },
+	{ "STR to memory", TR, true, user_str_memory, user_str_memory_instruction,
+	  kernel_str_memory },
+	{ "SMSW to a register", MSW, false, user_smsw_register, user_smsw_register_instruction,
+	  kernel_smsw_register },
+	{ "SMSW to memory", MSW, true, user_smsw_memory, user_smsw_memory_instruction,
+	  kernel_smsw_memory },
+};
+
+static const char *const source_names[] = {
+	[GDTR] = "GDTR", [IDTR] = "IDTR", [LDTR] = "LDTR", [TR] = "TR",
+	[MSW] = "the machine status word",
+};
+
+/* A small supervisor LDT, so that SLDT has a selector other than 0 to store. */
+static u64 local_descriptor_table[2] __attribute__((aligned(16)));
+
+/* ---- results ------------------------------------------------------------ */
+
+struct stored {
+	u8 bytes[STORE_BYTES];
+};
+
+/* The bytes the instruction must store, taken from the kernel's own view. */
+static struct stored expected_store(enum source source)
+{
+	struct stored result;
+	struct descriptor_table_register table;
+	u16 word = 0;
+
+	memset(&result, SENTINEL, sizeof(result));
+	switch (source) {
+	case GDTR:
+	case IDTR:
+		table = source == GDTR ? read_gdtr() : read_idtr();
+		memcpy(result.bytes, &table, STORE_BYTES);
+		return result;
+	case LDTR:
+		word = SPARE_SELECTOR;
+		break;
+	case TR:
+		word = read_task_register();
+		break;
+	case MSW:
+		word = (u16)read_cr0();
+		break;
+	}
+	memcpy(result.bytes, &word, sizeof(word));
+	return result;
+}
+
+/* For a register destination: the returned RAX's low word, sentinel above. */
+static struct stored register_store(u64 rax)
+{
+	struct stored result;
+	u16 word = (u16)rax;
+
+	memset(&result, SENTINEL, sizeof(result));
+	memcpy(result.bytes, &word, sizeof(word));
+	return result;
+}
+
+static bool same_store(const struct stored *a, const struct stored *b)
+{
+	return !memcmp(a->bytes, b->bytes, STORE_BYTES);
+}
+
+static void report_store_mismatch(const char *name, const struct stored *got,
+				  const struct stored *wanted)
+{
+	const u8 *g = got->bytes, *w = wanted->bytes;
+
+	report_info("%s: stored %02x%02x %02x%02x%02x%02x%02x%02x%02x%02x, expected "
+		    "%02x%02x %02x%02x%02x%02x%02x%02x%02x%02x", name,
+		    g[1], g[0], g[9], g[8], g[7], g[6], g[5], g[4], g[3], g[2],
+		    w[1], w[0], w[9], w[8], w[7], w[6], w[5], w[4], w[3], w[2]);
+}
+
+/* ---- one instruction, three ways ---------------------------------------- */
+
+static u64 destination_page;
+
+static struct stored run_at_cpl3(const struct umip_case *c, struct exception_info *outcome)
+{
+	struct stored memory;
+	struct user_result result;
+
+	memset(&memory, SENTINEL, sizeof(memory));
+	if (!copy_to_user(destination_page, &memory, sizeof(memory)))
+		fatal("cannot reset the destination page");
+	result = run_user(c->user, destination_page, 0, 0, 0);
+	*outcome = user_outcome(&result);
+	if (!c->to_memory && !result.faulted)
+		return register_store(result.value);
+	if (!copy_from_user(&memory, destination_page, sizeof(memory)))
+		fatal("cannot read the destination page");
+	return memory;
+}
+
+static struct stored run_at_cpl0(const struct umip_case *c, struct exception_info *outcome)
+{
+	struct stored memory;
+	u64 rax = 0;
+
+	memset(&memory, SENTINEL, sizeof(memory));
+	*outcome = call_or_fault((u64)c->kernel, (u64)&memory, &rax);
+	return c->to_memory || outcome->raised ? memory : register_store(rax);
+}
+
+/* CPL 3, CR4.UMIP=1: #GP(0) at the instruction, memory untouched. */
+static void check_prevented(const struct umip_case *c)
+{
+	char name[96];
+	struct exception_info outcome;
+	struct stored untouched, stored = run_at_cpl3(c, &outcome);
+	bool pass;
+
+	snprintf(name, sizeof(name), "%s at CPL 3 with UMIP=1 raises #GP(0)", c->name);
+	memset(&untouched, SENTINEL, sizeof(untouched));
+	pass = outcome_matches(name, fault_at(GP_VECTOR, 0, (u64)c->user_instruction), outcome);
+	if (pass && c->to_memory && !same_store(&stored, &untouched)) {
+		report_store_mismatch(name, &stored, &untouched);
+		pass = false;
+	}
+	report(pass, "%s", name);
+}
+
+/* No exception, and the right value stored. */
+static void check_allowed(const struct umip_case *c, bool at_cpl3)
+{
+	u64 cr4 = read_cr4();
+	char name[96];
+	struct exception_info outcome;
+	struct stored stored, wanted = expected_store(c->source);
+	bool pass;
+
+	snprintf(name, sizeof(name), "%s at CPL %d with UMIP=%d stores %s", c->name,
+		 at_cpl3 ? 3 : 0, at_cpl3 ? 0 : 1, source_names[c->source]);
+	if (at_cpl3)
+		write_cr4(cr4 & ~(u64)CR4_UMIP);
+	stored = at_cpl3 ? run_at_cpl3(c, &outcome) : run_at_cpl0(c, &outcome);
+	write_cr4(cr4);
+	pass = outcome_matches(name, no_exception(), outcome);
+	if (pass && !same_store(&stored, &wanted)) {
+		report_store_mismatch(name, &stored, &wanted);
+		pass = false;
+	}
+	report(pass, "%s", name);
+}
+
+/* ---- what UMIP leaves alone -------------------------------------------- */
+
+USER_PROBE(user_lar, "xor %eax, %eax", "lar %edi, %eax");
+USER_PROBE(user_lsl, "xor %eax, %eax", "lsl %edi, %eax");
+USER_PROBE(user_verr, "xor %eax, %eax", "verr %di\n\tsetz %al");
+USER_PROBE(user_verw, "xor %eax, %eax", "verw %di\n\tsetz %al");
+
+static void check_not_covered(void)
+{
+	u64 descriptor = global_descriptor_table[USER_DATA_SELECTOR / 8];
+	const struct {
+		const char *name;
+		user_function probe;
+		u64 expected;
+	} others[] = {
+		/* Access rights: descriptor bits 8-23 of its high dword, as stored. */
+		{ "LAR at CPL 3 with UMIP=1 works", user_lar, (descriptor >> 32) & 0x00f0ff00 },
+		{ "LSL at CPL 3 with UMIP=1 works", user_lsl, 0xffffffff }, /* 4 GiB, G=1 */
+		{ "VERR at CPL 3 with UMIP=1 works", user_verr, 1 },        /* ZF=1: readable */
+		{ "VERW at CPL 3 with UMIP=1 works", user_verw, 1 },        /* ZF=1: writable */
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(others); i++) {
+		struct user_result result = run_user(others[i].probe, USER_DATA_SELECTOR, 0, 0, 0);
+		bool pass = outcome_matches(others[i].name, no_exception(), user_outcome(&result));
+
+		if (pass && result.value != others[i].expected) {
+			report_info("%s: returned %#lx, expected %#lx", others[i].name, result.value,
+				    others[i].expected);
+			pass = false;
+		}
+		report(pass, "%s", others[i].name);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (!require_cpu_feature(FEATURE_UMIP) && !argv_has(argc, argv, "force"))
+		return report_summary();
+	destination_page = (u64)vm_alloc(PAGE_SIZE, VM_USER | VM_WRITE);
+	if (!destination_page)
+		fatal("cannot allocate the destination page");
+	gdt_set_system_descriptor(SPARE_SELECTOR, SYSTEM_DESCRIPTOR_LDT,
+				  (u64)local_descriptor_table, sizeof(local_descriptor_table) - 1);
+	asm volatile("lldt %0" : : "r"((u16)SPARE_SELECTOR));
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++)
+		check_prevented(&cases[i]);
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++)
+		check_allowed(&cases[i], true);
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++)
+		check_allowed(&cases[i], false);
+	check_not_covered();
+
+	asm volatile("lldt %0" : : "r"((u16)0));
+	gdt_clear_system_descriptor(SPARE_SELECTOR);
+	vm_free((void *)destination_page);
+	return report_summary();
+}
