@@ -39,7 +39,9 @@ word_at() { # file offset -> little-endian u32
 check_flat() {
 	local flat=$1 line offset
 	# One 32-bit word per line; the header starts on a 4-byte boundary.
-	line=$(od -An -tx4 -w4 -v -N8192 "$flat" | grep -n -m1 -w 1badb002 | cut -d: -f1)
+	# awk reads everything: stopping early would SIGPIPE od under pipefail.
+	line=$(od -An -tx4 -w4 -v -N8192 "$flat" | awk '$1 == "1badb002" && !line { line = NR }
+		END { print line }')
 	[ -n "$line" ] || fail "$flat: no multiboot header in the first 8 KiB"
 	offset=$(((line - 1) * 4))
 	local header_address load_address load_end

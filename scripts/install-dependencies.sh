@@ -23,4 +23,6 @@ else
 fi
 echo "canon: installing ${missing[*]}" >&2
 "${as_root[@]}" apt-get update -q >&2
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q "${missing[@]}" >&2
+# Recommends would add a GTK front end and UEFI firmware that canon never uses.
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends \
+	"${missing[@]}" >&2
