@@ -29,12 +29,18 @@
  *    with AC=0 and AC=1, and succeeding with SMAP=0), and with GDT, IDT and
  *    TSS copies laid across a supervisor page and a user page so that the
  *    entries the CPU needs to deliver the resulting #PF stay supervisor:
- *    a segment load from the GDT's user part; INT n through a gate in the
- *    IDT's user part; a #PF whose own gate is in the user part, which must
- *    become #DF on its IST stack (SDM Vol. 3A 6.15, interrupt 8, table 6-5;
- *    CR2 then holds the second fault's address, SDM 6.15 interrupt 14);
- *    an exception whose IST slot is in the TSS's user part; and IN at CPL 3
- *    reading the I/O-map base from the TSS's user part (SDM Vol. 1 19.5).
+ *    a segment load from the GDT's user part (CPL 0 with AC=1, CPL 3);
+ *    #UD delivered through a gate in the IDT's user part (CPL 0 with AC=0
+ *    and AC=1, CPL 3), where the #PF is delivered normally because #UD is
+ *    benign (SDM Vol. 3A 6.15, interrupt 8, table 6-5); a #PF whose own
+ *    gate is in the user part, which must become #DF on its IST stack
+ *    (table 6-5: #PF during #PF delivery), with CR2 holding the second
+ *    fault's address (SDM 6.15, interrupt 14); a #GP whose IST slot is in
+ *    the TSS's user part (contributory then #PF: delivered serially); and
+ *    IN at CPL 3 reading the I/O-map base from the TSS's user part (SDM
+ *    Vol. 1 19.5).  INT n would reach the IDT like #UD does, but this
+ *    project's KVM cannot emulate INT n at CPL 0 at all (the VM stops),
+ *    so the IDT cases use an exception.
  *  - EFLAGS.AC: POPF at CPL 0 sets and clears it; what the kernel sets
  *    does not reach ring 3 through IRETQ or SYSRETQ (they load RFLAGS from
  *    the frame and from R11); POPF at CPL 3 sets it (SDM Vol. 2B POPF);
@@ -563,9 +569,7 @@ static u64 install_idt_across_pages(struct page_pair *across, unsigned first_vec
 /*
  * The #UD gate in a user page and every later gate (#PF, #DF) in a
  * supervisor page: #UD's delivery faults on its gate, and the #PF that
- * results is delivered normally (SDM table 6-5: #UD is benign).  INT n
- * would reach the IDT the same way, but this project's KVM cannot emulate
- * INT n at CPL 0 at all, so an exception is used.
+ * results is delivered normally (SDM table 6-5: #UD is benign).
  */
 static void check_idt_gate_in_user_page(void)
 {
