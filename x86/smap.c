@@ -61,8 +61,8 @@
  * above can be caught cleanly.  Implicit writes (the accessed bit) cannot
  * be told apart from the implicit read that comes first.
  *
- * Lower-half supervisor pages exist only inside a case: the first page of
- * a fresh pair of user pages, with U/S cleared in its PTE.
+ * Lower-half supervisor pages exist only inside these cases: one page of a
+ * fresh pair of adjacent user pages, with U/S cleared in its PTE.
  *
  * Arguments: "force" runs the cases even when CPUID lacks SMAP (they must
  * then fail); "stac" adds the STAC and CLAC cases at the end.
@@ -90,7 +90,8 @@
 /* A DPL 3 data descriptor with the accessed bit set (nothing to write back). */
 #define USER_DATA_DESCRIPTOR 0x00cff3000000ffffull
 #define LDT_INDEX 5
-#define LDT_SELECTOR ((LDT_INDEX << 3) | ERROR_CODE_LDT | 3)
+#define SELECTOR_TABLE_LDT 0x4 /* TI: the selector indexes the LDT */
+#define LDT_SELECTOR ((LDT_INDEX << 3) | SELECTOR_TABLE_LDT | 3)
 #define TSS_BUSY BIT(41)
 /* Offsets of the TSS fields the cases put at the start of the user page. */
 #define TSS_SPARE_IST_OFFSET (TSS_IST1 + 8 * (IST_SPARE - 1))
