@@ -17,8 +17,8 @@
  *    the same way and writes nothing.  No #PF, so CR2 keeps its value.
  *  - A near JMP, CALL or RET to a non-canonical target raises #GP(0) at the
  *    branch: RIP is the branch, CALL has pushed nothing and RET has popped
- *    nothing (SDM Vol. 2A JMP, CALL; Vol. 2B RET: "If the target/return
- *    instruction pointer is non-canonical, #GP(0)"; APM Vol. 3, same).
+ *    nothing (SDM Vol. 2A JMP, CALL and Vol. 2B RET, whose operations check
+ *    the new RIP before anything changes; APM Vol. 3, same instructions).
  *  - Running off the end of the lower half: the instruction after the last
  *    canonical byte is in the hole, so its fetch raises #GP(0) reported at
  *    that instruction, RIP = 2^(N-1); an instruction whose first byte is
@@ -26,7 +26,7 @@
  *    reports the faulting instruction, SDM Vol. 3A 6.5).
  *  - IRETQ to a non-canonical RIP raises #GP(0) at the IRETQ, before
  *    anything is popped, whether it returns to CPL 0 or CPL 3 (SDM Vol. 2A
- *    IRET operation: "IF tempRIP is non-canonical THEN #GP(0)"; APM Vol. 3
+ *    IRET: its operation checks the return RIP for both returns; APM Vol. 3
  *    IRET).
  *  - SYSRETQ with a non-canonical RCX: Intel checks RCX first and raises
  *    #GP(0) at CPL 0 (SDM Vol. 2B SYSRET, Vol. 3A 5.8.8); AMD does not check
@@ -34,16 +34,17 @@
  *    RIP = RCX (APM Vol. 3 SYSRET lists no such check).  The vendor comes
  *    from CPUID.
  *  - WRMSR of a non-canonical value to FS_BASE, GS_BASE, KERNEL_GS_BASE,
- *    LSTAR (SDM Vol. 2B WRMSR; APM Vol. 3 WRMSR), CSTAR (APM; the SDM's
+ *    LSTAR (SDM Vol. 2D WRMSR; APM Vol. 3 WRMSR), CSTAR (APM; the SDM's
  *    list omits IA32_CSTAR, so on Intel that case is not checked) and, on
  *    Intel only, SYSENTER_ESP and SYSENTER_EIP raises #GP(0), and the MSR
- *    keeps its old value.  AMD has no 64-bit SYSENTER and keeps only bits
- *    31:0 of those two MSRs (APM Vol. 2 6.1.2): no fault, low half kept.
+ *    keeps its old value.  AMD runs SYSENTER in legacy mode only (APM Vol. 2
+ *    6.1.2) and does not check those two MSRs: no fault, and bits 31:0 read
+ *    back (AMD ignores the upper half, as Linux KVM notes too).
  *  - WRFSBASE and WRGSBASE of a non-canonical value raise #GP(0) (SDM Vol.
  *    2D WRFSBASE; APM Vol. 3 WRFSBASE), with CR4.FSGSBASE set for the case.
  *  - LGDT and LIDT of a non-canonical base raise #GP(0) and leave GDTR/IDTR
- *    as they were (APM Vol. 3 LGDT, LIDT: "the new base address was
- *    non-canonical"); LTR and LLDT of a 16-byte descriptor whose base is
+ *    as they were (APM Vol. 3 LGDT, LIDT list a non-canonical new base as a
+ *    #GP cause); LTR and LLDT of a 16-byte descriptor whose base is
  *    non-canonical raise #GP(selector), leave TR/LDTR as they were and do
  *    not set the busy bit (APM Vol. 3 LTR, LLDT; the SDM's pages do not
  *    list this case, KVM's emulator models it with the same error code).
@@ -59,6 +60,10 @@
  *    is_noncanonical_msr_address() models the same).  The APM states no
  *    such rule, so on AMD such values (57-bit canonical, 48-bit not) are
  *    left unchecked and counted in one SKIP line.
+ * The addresses (names in the table below): each boundary of the paging
+ * mode in use (low-end, hole-start, hole-end, high-start, and a kernel
+ * variable with only bit N-1 flipped), the same for the other mode
+ * (suffixed -57 or -48), and a user variable with only bit 63 flipped.
  * Canonical addresses in the same tables are controls: they reach paging
  * and raise #PF (not-present, or SMEP/SMAP) with CR2 = the address, or
  * succeed.  Every case checks vector, error code, the RIP and CPL the
