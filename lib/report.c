@@ -68,24 +68,31 @@ void report_set_errata(const char *list)
 	errata_list = list;
 }
 
-/* Does slug match one comma-separated entry of the errata list? */
-static bool is_erratum(const char *slug)
+/* What the errata list says about a check. */
+enum erratum { NOT_LISTED, LISTED, LISTED_INTERMITTENT };
+
+static bool entry_matches(const char *slug, const char *entry, size_t length)
+{
+	if (length && entry[length - 1] == '*')
+		return !strncmp(slug, entry, length - 1);
+	return length == strlen(slug) && !strncmp(slug, entry, length);
+}
+
+/* Find slug among the comma-separated entries; a leading '~' marks intermittent. */
+static enum erratum find_erratum(const char *slug)
 {
 	const char *entry = errata_list;
 
 	while (entry && *entry) {
 		const char *end = strchr(entry, ',');
 		size_t length = end ? (size_t)(end - entry) : strlen(entry);
+		bool intermittent = *entry == '~';
 
-		if (length && entry[length - 1] == '*') {
-			if (!strncmp(slug, entry, length - 1))
-				return true;
-		} else if (length == strlen(slug) && !strncmp(slug, entry, length)) {
-			return true;
-		}
+		if (entry_matches(slug, entry + intermittent, length - intermittent))
+			return intermittent ? LISTED_INTERMITTENT : LISTED;
 		entry = end ? end + 1 : NULL;
 	}
-	return false;
+	return NOT_LISTED;
 }
 
 /* One line, formatted once and written once: output is costly under emulation. */
@@ -101,10 +108,17 @@ static void print_line(const char *kind, const char *message)
 	print_bytes(line, (size_t)length);
 }
 
-static void record(bool pass, bool expected_to_fail, const char *message)
+/*
+ * A listed case is XFAIL when it fails and XPASS (an unexpected failure)
+ * when it passes, so that a fixed accelerator gets noticed.  An intermittent
+ * one does both on the same host, so its pass is a plain PASS.
+ */
+static void record(bool pass, enum erratum erratum, const char *message)
 {
 	tests++;
-	if (expected_to_fail) {
+	if (erratum == LISTED_INTERMITTENT && pass)
+		erratum = NOT_LISTED;
+	if (erratum != NOT_LISTED) {
 		if (pass)
 			failures++;
 		else
@@ -117,16 +131,16 @@ static void record(bool pass, bool expected_to_fail, const char *message)
 	print_line(pass ? "PASS" : "FAIL", message);
 }
 
-/* Is the check named message (under the current prefixes) a listed erratum? */
-static bool is_listed_erratum(const char *message)
+/* What the errata list says of the check named message under the prefixes. */
+static enum erratum listed_erratum(const char *message)
 {
 	char name[LINE_BUFFER + PREFIX_BUFFER];
 	char slug[LINE_BUFFER + PREFIX_BUFFER];
 
 	if (!errata_list)
-		return false;
+		return NOT_LISTED;
 	snprintf(name, sizeof(name), "%s%s", prefixes, message);
-	return is_erratum(report_slug(name, slug, sizeof(slug)));
+	return find_erratum(report_slug(name, slug, sizeof(slug)));
 }
 
 static void record_checked(bool pass, const char *format, va_list arguments)
@@ -134,7 +148,7 @@ static void record_checked(bool pass, const char *format, va_list arguments)
 	char message[LINE_BUFFER];
 
 	vsnprintf(message, sizeof(message), format, arguments);
-	record(pass, is_listed_erratum(message), message);
+	record(pass, listed_erratum(message), message);
 }
 
 bool report(bool pass, const char *format, ...)
@@ -173,7 +187,7 @@ void report_xfail(bool expected_to_fail, bool pass, const char *format, ...)
 	va_start(arguments, format);
 	vsnprintf(message, sizeof(message), format, arguments);
 	va_end(arguments);
-	record(pass, expected_to_fail || is_listed_erratum(message), message);
+	record(pass, expected_to_fail ? LISTED : listed_erratum(message), message);
 }
 
 void report_skip(const char *format, ...)

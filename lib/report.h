@@ -10,7 +10,9 @@
  * cases that this accelerator is known to get wrong.  A check whose printed
  * name, reduced to a slug (lowercase letters and digits, everything else
  * collapsed to '-'), matches an entry is reported as XFAIL when it fails and
- * XPASS when it passes; a trailing '*' matches any suffix.  The expectation
+ * XPASS when it passes; a trailing '*' matches any suffix.  An entry that
+ * starts with '~' is intermittent (the accelerator gets it wrong on some
+ * boots only): XFAIL when it fails, PASS when it passes.  The expectation
  * itself never changes.
  */
 #ifndef CANON_REPORT_H

@@ -146,9 +146,10 @@ slug() { # TEXT
 		LC_ALL=C tr -cs '[:lower:][:digit:]' '-' | sed 's/^-//; s/-$//'
 }
 
-# A slug, or the start of one followed by '*' ("smap-implicit-*").
+# A slug, or the start of one followed by '*' ("smap-implicit-*"); a
+# leading '~' marks an intermittent erratum (see x86/errata.txt).
 is_slug_pattern() { # PATTERN
-	[[ $1 =~ ^[a-z0-9]+(-[a-z0-9]+)*(-?\*)?$ ]]
+	[[ $1 =~ ^~?[a-z0-9]+(-[a-z0-9]+)*(-?\*)?$ ]]
 }
 
 # Errata: one entry per line, six fields separated by '|':
@@ -163,7 +164,7 @@ check_erratum() { # FILE LINE ACCELERATOR TEST PATTERN COMPLETE(yes/no)
 	elif [[ ! $test =~ ^[A-Za-z0-9_-]+$ ]]; then
 		config_error "$file" "$line" "'$test' is not a test image name (like smap)"
 	elif ! is_slug_pattern "$pattern"; then
-		config_error "$file" "$line" "'$pattern' is not a case slug (a-z, 0-9, single '-', optional trailing '*')"
+		config_error "$file" "$line" "'$pattern' is not a case slug (a-z, 0-9, single '-', optional trailing '*', optional leading '~')"
 	else
 		return 0
 	fi
