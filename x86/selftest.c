@@ -101,26 +101,12 @@ static void check_lower_half(void)
 	report(!walk.present, "the boot identity mapping is gone");
 }
 
+/* A probe's fault, expected at the probe's own instruction. */
 static bool expect_exception(const char *name, struct exception_info expected,
 			     struct exception_info observed)
 {
-	char want[96], got[96];
-	bool pass = exception_equal(expected, observed) && observed.rip == observed.instruction &&
-		    (expected.vector != PF_VECTOR || observed.address == expected.address);
-
-	if (!pass)
-		report_info("%s: expected %s at RIP %#lx, got %s at RIP %#lx", name,
-			    describe_exception(expected, want, sizeof(want)), observed.instruction,
-			    describe_exception(observed, got, sizeof(got)), observed.rip);
-	return report(pass, "%s", name);
-}
-
-static struct exception_info page_fault_at(u32 error_code, u64 address)
-{
-	struct exception_info info = exception(PF_VECTOR, error_code);
-
-	info.address = address;
-	return info;
+	expected.rip = observed.instruction;
+	return check_outcome(name, expected, observed);
 }
 
 static struct exception_info undefined_opcode(void)
@@ -162,10 +148,10 @@ static void check_exceptions(void)
 	expect_exception("ud2 raises #UD", exception(UD_VECTOR, 0), undefined_opcode());
 	expect_exception("non-canonical read raises #GP(0)", exception(GP_VECTOR, 0),
 			 read_u64_or_fault(non_canonical, &value));
-	expect_exception("read of an unmapped page raises #PF(0)", page_fault_at(0, (u64)unmapped),
-			 read_u64_or_fault((u64)unmapped, &value));
+	expect_exception("read of an unmapped page raises #PF(0)",
+			 page_fault_at(0, (u64)unmapped, 0), read_u64_or_fault((u64)unmapped, &value));
 	expect_exception("write to a read-only page raises #PF(P|W)",
-			 page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_WRITE, (u64)read_only + 8),
+			 page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_WRITE, (u64)read_only + 8, 0),
 			 write_u64_or_fault((u64)read_only + 8, 1));
 	expect_exception("divide by zero raises #DE", exception(DE_VECTOR, 0), divide_by_zero());
 	vm_free(read_only);

@@ -39,20 +39,12 @@
 
 #define MANY_ALLOCATIONS 48
 
+/* A #PF with error_code at address, raised by the probe's own instruction. */
 static bool expect_fault(const char *name, struct exception_info observed, u32 error_code,
 			 u64 address)
 {
-	char want[96], got[96];
-	struct exception_info expected = exception(PF_VECTOR, error_code);
-	bool pass = exception_equal(expected, observed) && observed.address == address &&
-		    observed.rip == observed.instruction;
-
-	expected.address = address;
-	if (!pass)
-		report_info("%s: expected %s, got %s", name,
-			    describe_exception(expected, want, sizeof(want)),
-			    describe_exception(observed, got, sizeof(got)));
-	return report(pass, "%s", name);
+	return check_outcome(name, page_fault_at(error_code, address, observed.instruction),
+			     observed);
 }
 
 static bool user_at_every_level(u64 address)

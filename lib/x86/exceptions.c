@@ -110,6 +110,39 @@ bool exception_equal(struct exception_info expected, struct exception_info obser
 	       (expected.vector == observed.vector && expected.error_code == observed.error_code);
 }
 
+static const char *describe_outcome(struct exception_info info, char *buffer, size_t size)
+{
+	char exception_text[96];
+
+	if (!info.raised)
+		return describe_exception(info, buffer, size);
+	snprintf(buffer, size, "%s, RIP %#lx",
+		 describe_exception(info, exception_text, sizeof(exception_text)), info.rip);
+	return buffer;
+}
+
+bool outcome_matches(const char *name, struct exception_info expected,
+		     struct exception_info observed)
+{
+	char wanted[128], got[128];
+	bool pass = exception_equal(expected, observed);
+
+	if (pass && expected.raised)
+		pass = observed.rip == expected.rip &&
+		       (expected.vector != PF_VECTOR || observed.address == expected.address);
+	if (!pass)
+		report_info("%s: expected %s; got %s", name,
+			    describe_outcome(expected, wanted, sizeof(wanted)),
+			    describe_outcome(observed, got, sizeof(got)));
+	return pass;
+}
+
+bool check_outcome(const char *name, struct exception_info expected,
+		   struct exception_info observed)
+{
+	return report(outcome_matches(name, expected, observed), "%s", name);
+}
+
 struct exception_info exception_from_code(u64 code)
 {
 	struct exception_info info = exception_decode(code);

@@ -105,6 +105,36 @@ static inline struct exception_info exception(unsigned vector, u32 error_code)
 					.error_code = error_code };
 }
 
+/* A #PF a test expects: error code, CR2 and the faulting instruction's RIP. */
+static inline struct exception_info page_fault_at(u32 error_code, u64 cr2, u64 rip)
+{
+	struct exception_info info = exception(PF_VECTOR, error_code);
+
+	info.address = cr2;
+	info.rip = rip;
+	return info;
+}
+
+/* Any other exception a test expects, raised by the instruction at rip. */
+static inline struct exception_info fault_at(unsigned vector, u32 error_code, u64 rip)
+{
+	struct exception_info info = exception(vector, error_code);
+
+	info.rip = rip;
+	return info;
+}
+
+/*
+ * True when observed is expected: both "no exception", or the same vector
+ * and error code, RIP equal to expected.rip, and for #PF CR2 equal to
+ * expected.address.  On a mismatch, prints "name: expected ...; got ...".
+ */
+bool outcome_matches(const char *name, struct exception_info expected,
+		     struct exception_info observed);
+/* outcome_matches(), reported as one check called name. */
+bool check_outcome(const char *name, struct exception_info expected,
+		   struct exception_info observed);
+
 /* The last exception any handler saw, with CR2 and RIP. */
 extern struct exception_info last_exception;
 

@@ -91,6 +91,15 @@ static inline void write_rflags(u64 v)
 	asm volatile("pushq %0; popfq" : : "r"(v) : "memory", "cc");
 }
 
+/* Set or clear EFLAGS.AC (SMAP's override) with POPF; returns the old RFLAGS. */
+static inline u64 set_alignment_check(bool on)
+{
+	u64 flags = read_rflags();
+
+	write_rflags(on ? flags | RFLAGS_ALIGNMENT_CHECK : flags & ~(u64)RFLAGS_ALIGNMENT_CHECK);
+	return flags;
+}
+
 static inline u16 read_cs(void) { u16 v; asm volatile("mov %%cs, %0" : "=r"(v)); return v; }
 static inline u16 read_ss(void) { u16 v; asm volatile("mov %%ss, %0" : "=r"(v)); return v; }
 static inline u64 read_rsp(void) { u64 v; asm volatile("mov %%rsp, %0" : "=r"(v)); return v; }

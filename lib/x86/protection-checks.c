@@ -1,4 +1,4 @@
-/* protection-checks.c: outcomes, paging-entry edits and page pairs. */
+/* protection-checks.c: paging-entry edits and page pairs. */
 #include "protection-checks.h"
 #include "layout.h"
 #include "memory.h"
@@ -8,44 +8,6 @@
 #include "report.h"
 #include "user-access.h"
 #include "vm.h"
-
-static const char *describe_outcome(struct exception_info info, char *buffer, size_t size)
-{
-	char exception_text[96];
-
-	if (!info.raised)
-		return describe_exception(info, buffer, size);
-	snprintf(buffer, size, "%s, RIP %#lx",
-		 describe_exception(info, exception_text, sizeof(exception_text)), info.rip);
-	return buffer;
-}
-
-bool outcome_matches(const char *name, struct exception_info expected,
-		     struct exception_info observed)
-{
-	char wanted[128], got[128];
-	bool pass = exception_equal(expected, observed);
-
-	if (pass && expected.raised)
-		pass = observed.rip == expected.rip &&
-		       (expected.vector != PF_VECTOR || observed.address == expected.address);
-	if (!pass)
-		report_info("%s: expected %s; got %s", name,
-			    describe_outcome(expected, wanted, sizeof(wanted)),
-			    describe_outcome(observed, got, sizeof(got)));
-	return pass;
-}
-
-bool check_outcome(const char *name, struct exception_info expected,
-		   struct exception_info observed)
-{
-	return report(outcome_matches(name, expected, observed), "%s", name);
-}
-
-struct exception_info user_outcome(const struct user_result *result)
-{
-	return result->faulted ? result->fault : no_exception();
-}
 
 const char *paging_entry_name(int level)
 {
@@ -100,12 +62,4 @@ void page_pair_free(struct page_pair *pair)
 {
 	entry_restore(&pair->split);
 	vm_free((void *)(pair->boundary - PAGE_SIZE));
-}
-
-u64 set_alignment_check(bool on)
-{
-	u64 flags = read_rflags();
-
-	write_rflags(on ? flags | RFLAGS_ALIGNMENT_CHECK : flags & ~(u64)RFLAGS_ALIGNMENT_CHECK);
-	return flags;
 }

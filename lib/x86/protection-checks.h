@@ -2,10 +2,7 @@
  * protection-checks.h: what the paging-protection tests (smep, smap, umip,
  * wp-nx) share.
  *
- *  - An expected outcome is a struct exception_info: no exception, or the
- *    vector, the full error code, CR2 (for #PF) and the RIP the exception
- *    must report.  check_outcome() compares all of them and, on a mismatch,
- *    prints both sides before the FAIL line.
+ *  - Outcomes are compared with check_outcome() (exceptions.h).
  *  - entry_edit changes one paging-structure entry (any level) of one
  *    address and puts it back afterwards.
  *  - page_pair is two adjacent lower-half pages, one made supervisor (U/S=0
@@ -22,39 +19,6 @@
 #include "types.h"
 #include "exceptions.h"
 #include "user.h"
-
-/* A #PF the test expects: error code, CR2 and the faulting instruction. */
-static inline struct exception_info page_fault_at(u32 error_code, u64 cr2, u64 rip)
-{
-	struct exception_info info = exception(PF_VECTOR, error_code);
-
-	info.address = cr2;
-	info.rip = rip;
-	return info;
-}
-
-/* Any other exception the test expects, raised by the instruction at rip. */
-static inline struct exception_info fault_at(unsigned vector, u32 error_code, u64 rip)
-{
-	struct exception_info info = exception(vector, error_code);
-
-	info.rip = rip;
-	return info;
-}
-
-/*
- * True when observed is expected: both "no exception", or the same vector
- * and error code, RIP equal to expected.rip, and for #PF CR2 equal to
- * expected.address.  On a mismatch, prints "name: expected ..., got ...".
- */
-bool outcome_matches(const char *name, struct exception_info expected,
-		     struct exception_info observed);
-/* outcome_matches(), reported as one check called name. */
-bool check_outcome(const char *name, struct exception_info expected,
-		   struct exception_info observed);
-
-/* What ended a ring-3 run, as an outcome: its fault, or no exception. */
-struct exception_info user_outcome(const struct user_result *result);
 
 /* Levels 1-5: "PTE", "PDE", "PDPTE", "PML4E", "PML5E". */
 const char *paging_entry_name(int level);
@@ -88,9 +52,6 @@ void page_pair_alloc(struct page_pair *pair, unsigned flags, bool user_first);
 /* Write bytes at boundary + offset (offset < 0 is in the first page). */
 void page_pair_write(struct page_pair *pair, s64 offset, const void *bytes, size_t length);
 void page_pair_free(struct page_pair *pair);
-
-/* Set or clear EFLAGS.AC with POPF; returns the RFLAGS it replaced. */
-u64 set_alignment_check(bool on);
 
 #define PROTECTION_STRINGIFY_(x) #x
 #define PROTECTION_STRINGIFY(x) PROTECTION_STRINGIFY_(x)

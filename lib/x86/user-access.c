@@ -27,11 +27,10 @@ static bool is_user_range(u64 address, size_t length, bool write)
 /* The copy itself, with SMAP's override (EFLAGS.AC) open only around it. */
 static void copy_with_user_access(void *destination, const void *source, size_t length)
 {
-	u64 flags = read_rflags();
+	u64 flags = set_alignment_check(true);
 
-	write_rflags(flags | RFLAGS_ALIGNMENT_CHECK);
 	memcpy(destination, source, length);
-	write_rflags(flags & ~(u64)RFLAGS_ALIGNMENT_CHECK);
+	write_rflags(flags);
 }
 
 bool copy_from_user(void *destination, u64 user_source, size_t length)

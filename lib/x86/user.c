@@ -45,32 +45,35 @@ static void NORETURN finish(void)
 	user_leave();
 }
 
+/* A ring-3 string (address and length) into buffer, cut to fit; false if unreadable. */
+static bool copy_user_string(char *buffer, size_t size, u64 text, u64 length)
+{
+	if (length >= size)
+		length = size - 1;
+	if (!copy_from_user(buffer, text, length))
+		return false;
+	buffer[length] = '\0';
+	return true;
+}
+
 static void copy_and_print(u64 text, u64 length)
 {
 	char buffer[256];
 
-	if (length >= sizeof(buffer))
-		length = sizeof(buffer) - 1;
-	if (!copy_from_user(buffer, text, length)) {
+	if (copy_user_string(buffer, sizeof(buffer), text, length))
+		print_string(buffer);
+	else
 		report_fail("ring 3 printed from memory it cannot read: %#lx", text);
-		return;
-	}
-	buffer[length] = '\0';
-	print_string(buffer);
 }
 
 static void copy_and_report(bool pass, u64 name, u64 length)
 {
 	char buffer[200];
 
-	if (length >= sizeof(buffer))
-		length = sizeof(buffer) - 1;
-	if (!copy_from_user(buffer, name, length)) {
+	if (copy_user_string(buffer, sizeof(buffer), name, length))
+		report(pass, "%s", buffer);
+	else
 		report_fail("ring 3 reported a check whose name it cannot read: %#lx", name);
-		return;
-	}
-	buffer[length] = '\0';
-	report(pass, "%s", buffer);
 }
 
 /* Returns to ring 3 (true), except for EXIT, which ends run_user(). */

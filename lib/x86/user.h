@@ -83,6 +83,12 @@ static inline struct user_result run_user(user_function function, u64 a, u64 b, 
 	return run_user_with(NULL, function, a, b, c, d);
 }
 
+/* What ended a ring-3 run, as an outcome: its fault, or no exception. */
+static inline struct exception_info user_outcome(const struct user_result *result)
+{
+	return result->faulted ? result->fault : no_exception();
+}
+
 /* "returned 5 through INT3", or "#PF(...) at RIP ..." */
 const char *describe_user_result(const struct user_result *result, char *buffer, size_t size);
 
