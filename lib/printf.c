@@ -146,10 +146,14 @@ static void format_one(struct output *out, char specifier, struct conversion *co
 		emit_number(out, conversion, take_unsigned(conversion, arguments), 10, false, false, "");
 		break;
 	case 'x':
-	case 'X':
-		emit_number(out, conversion, take_unsigned(conversion, arguments), 16, false,
-			    specifier == 'X', conversion->alternate ? "0x" : "");
+	case 'X': {
+		u64 value = take_unsigned(conversion, arguments);
+
+		/* As in C: '#' prefixes 0x to a nonzero value only. */
+		emit_number(out, conversion, value, 16, false, specifier == 'X',
+			    conversion->alternate && value ? "0x" : "");
 		break;
+	}
 	case 'o':
 		emit_number(out, conversion, take_unsigned(conversion, arguments), 8, false, false,
 			    conversion->alternate ? "0" : "");

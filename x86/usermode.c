@@ -160,14 +160,32 @@ static bool expect_probe(const char *name, struct exception_info expected,
 		      describe_exception(expected, description, sizeof(description)));
 }
 
+/*
+ * CPL 3, the arguments, and the selectors ring 3 reads back: MOV from CS and
+ * SS returns what IRETQ popped or SYSRETQ loaded from STAR (SDM Vol. 3A 3.4.3).
+ */
 static void check_privilege_and_arguments(void)
 {
-	struct user_result result = run_user(user_privilege_and_arguments, 1, 2, 3, 4);
-	u16 cs = (u16)(result.value >> 48), ss = (u16)(result.value >> 32);
+	static const char *const entries[] = { "IRETQ", "SYSRETQ" };
 
-	report(!result.faulted && (cs & 3) == 3 && (ss & 3) == 3,
-	       "user code runs at CPL 3 (CS %#x, SS %#x)", cs, ss);
-	report(!result.faulted && (u32)result.value == 1 + 4 + 9 + 16, "user code sees its arguments");
+	for (unsigned entry = USER_ENTRY_IRETQ; entry <= USER_ENTRY_SYSRETQ; entry++) {
+		struct user_options options = { .entry = entry };
+		struct user_result result =
+			run_user_with(&options, user_privilege_and_arguments, 1, 2, 3, 4);
+		u16 cs = (u16)(result.value >> 48), ss = (u16)(result.value >> 32);
+
+		report_prefix_push(entries[entry]);
+		report(!result.faulted && (cs & 3) == 3 && (ss & 3) == 3,
+		       "user code runs at CPL 3 (CS.RPL and SS.RPL are 3)");
+		if (!result.faulted && (cs != USER_CODE_SELECTOR || ss != USER_DATA_SELECTOR))
+			report_info("read CS %#x and SS %#x", cs, ss);
+		report(!result.faulted && cs == USER_CODE_SELECTOR && ss == USER_DATA_SELECTOR,
+		       "ring 3 reads back CS %#x and SS %#x", USER_CODE_SELECTOR,
+		       USER_DATA_SELECTOR);
+		report(!result.faulted && (u32)result.value == 1 + 4 + 9 + 16,
+		       "user code sees its arguments");
+		report_prefix_pop();
+	}
 }
 
 static const struct {
