@@ -8,7 +8,6 @@
 
 static char prefixes[PREFIX_BUFFER];
 static unsigned tests, failures, expected_failures, skipped;
-static const char *errata_list;
 
 void report_prefix_push(const char *prefix)
 {
@@ -63,34 +62,49 @@ char *report_slug(const char *text, char *output, size_t size)
 	return output;
 }
 
-void report_set_errata(const char *list)
-{
-	errata_list = list;
-}
-
 /* What the errata list says about a check. */
 enum erratum { NOT_LISTED, LISTED, LISTED_INTERMITTENT };
 
-static bool entry_matches(const char *slug, const char *entry, size_t length)
+#define MAX_ERRATA 64
+
+/* The errata list, split once: each check is compared against it. */
+static struct {
+	const char *slug;   /* not NUL-terminated: length bytes */
+	size_t length;
+	bool prefix;        /* a trailing '*': any continuation matches */
+	bool intermittent;  /* a leading '~' */
+} errata[MAX_ERRATA];
+static unsigned errata_count;
+
+void report_set_errata(const char *list)
 {
-	if (length && entry[length - 1] == '*')
-		return !strncmp(slug, entry, length - 1);
-	return length == strlen(slug) && !strncmp(slug, entry, length);
+	errata_count = 0;
+	while (list && *list && errata_count < MAX_ERRATA) {
+		const char *end = strchr(list, ',');
+		size_t length = end ? (size_t)(end - list) : strlen(list);
+
+		errata[errata_count].intermittent = *list == '~';
+		list += errata[errata_count].intermittent;
+		length -= errata[errata_count].intermittent;
+		errata[errata_count].prefix = length && list[length - 1] == '*';
+		errata[errata_count].slug = list;
+		errata[errata_count].length = length - errata[errata_count].prefix;
+		if (errata[errata_count].length)
+			errata_count++;
+		list = end ? end + 1 : NULL;
+	}
 }
 
-/* Find slug among the comma-separated entries; a leading '~' marks intermittent. */
 static enum erratum find_erratum(const char *slug)
 {
-	const char *entry = errata_list;
+	size_t length = strlen(slug);
 
-	while (entry && *entry) {
-		const char *end = strchr(entry, ',');
-		size_t length = end ? (size_t)(end - entry) : strlen(entry);
-		bool intermittent = *entry == '~';
-
-		if (entry_matches(slug, entry + intermittent, length - intermittent))
-			return intermittent ? LISTED_INTERMITTENT : LISTED;
-		entry = end ? end + 1 : NULL;
+	for (unsigned i = 0; i < errata_count; i++) {
+		if (errata[i].slug[0] != slug[0] || errata[i].length > length ||
+		    (!errata[i].prefix && errata[i].length != length) ||
+		    memcmp(errata[i].slug, slug, errata[i].length))
+			continue;
+		return errata[i].intermittent ? LISTED_INTERMITTENT : LISTED;
 	}
 	return NOT_LISTED;
 }
@@ -137,7 +151,7 @@ static enum erratum listed_erratum(const char *message)
 	char name[LINE_BUFFER + PREFIX_BUFFER];
 	char slug[LINE_BUFFER + PREFIX_BUFFER];
 
-	if (!errata_list)
+	if (!errata_count)
 		return NOT_LISTED;
 	snprintf(name, sizeof(name), "%s%s", prefixes, message);
 	return find_erratum(report_slug(name, slug, sizeof(slug)));
