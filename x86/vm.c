@@ -166,6 +166,7 @@ static void check_physical_allocator(void)
 static void check_virtual_range_allocator(void)
 {
 	static struct virtual_range_allocator ranges;
+	/* Numbers for the allocator alone: nothing here is ever mapped. */
 	const u64 start = 0x100000, end = 0x900000;
 	u64 a, b, c;
 
