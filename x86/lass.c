@@ -119,31 +119,25 @@ static u64 USER_CODE user_nothing(u64 a, u64 b, u64 c, u64 d)
 static struct exception_info load_ldt_segment(u64 selector)
 {
 	u64 code = 0, instruction;
-	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: mov %w[selector], %%fs\n2:\n\t"
 		     "mov %w[null], %%fs\n" EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction)
 		     : [selector] "r"(selector), [null] "r"(0)
 		     : "memory");
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 static struct exception_info invalidate_page_or_fault(u64 address)
 {
 	u64 code = 0, instruction;
-	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: invlpg (%[address])\n2:\n"
 		     EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction)
 		     : [address] "r"(address)
 		     : "memory");
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 static struct exception_info write_cr4_or_fault(u64 value)

@@ -112,28 +112,22 @@ static bool expect_exception(const char *name, struct exception_info expected,
 static struct exception_info undefined_opcode(void)
 {
 	u64 code = 0, instruction;
-	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: ud2\n2:\n" EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction));
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 static struct exception_info divide_by_zero(void)
 {
 	u64 code = 0, instruction;
 	u32 quotient = 1, remainder = 0, divisor = 0;
-	struct exception_info info;
 
 	/* EDX:EAX are outputs, so the divisor cannot share their registers. */
 	asm volatile("lea 1f(%%rip), %[at]\n1: divl %[divisor]\n2:\n" EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction), "+a"(quotient), "+d"(remainder)
 		     : [divisor] "r"(divisor));
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 static void check_exceptions(void)

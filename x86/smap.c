@@ -435,8 +435,7 @@ static struct exception_info load_fs_or_fault(u16 selector)
 		     : "+D"(code), [at] "=&r"(instruction)
 		     : [selector] "r"(selector)
 		     : "memory");
-	info = exception_from_code(code);
-	info.instruction = instruction;
+	info = exception_from_probe(code, instruction);
 	asm volatile("mov %0, %%fs" : : "r"(0));
 	return info;
 }
@@ -444,15 +443,12 @@ static struct exception_info load_fs_or_fault(u16 selector)
 static struct exception_info undefined_opcode_or_fault(void)
 {
 	u64 code = 0, instruction;
-	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: ud2\n2:\n" EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction)
 		     :
 		     : "memory");
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 USER_PROBE(user_load_fs, "", "mov %di, %fs");
@@ -673,25 +669,19 @@ static void check_io_map_base_in_user_page(void)
 static struct exception_info stac_or_fault(void)
 {
 	u64 code = 0, instruction;
-	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: stac\n2:\n" EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction) : : "memory", "cc");
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 static struct exception_info clac_or_fault(void)
 {
 	u64 code = 0, instruction;
-	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: clac\n2:\n" EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction) : : "memory", "cc");
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 USER_PROBE(user_stac, "", "stac");

@@ -322,15 +322,12 @@ static bool reserved_bit(const char *name, int parameter)
 static struct exception_info write_msr_at(u32 index, u64 value)
 {
 	u64 code = 0, instruction;
-	struct exception_info info;
 
 	asm volatile("lea 1f(%%rip), %[at]\n1: wrmsr\n2:\n" EXCEPTION_FIXUP("1b", "2b")
 		     : "+D"(code), [at] "=&r"(instruction)
 		     : "c"(index), "a"((u32)value), "d"((u32)(value >> 32))
 		     : "memory");
-	info = exception_from_code(code);
-	info.instruction = instruction;
-	return info;
+	return exception_from_probe(code, instruction);
 }
 
 static bool no_execute_enable_refused(const char *name, int unused)

@@ -141,6 +141,15 @@ extern struct exception_info last_exception;
 /* decode code, adding the address and RIP that the handler recorded. */
 struct exception_info exception_from_code(u64 code);
 
+/* A probe's result: exception_from_code(), plus where the probed instruction is. */
+static inline struct exception_info exception_from_probe(u64 code, u64 instruction)
+{
+	struct exception_info info = exception_from_code(code);
+
+	info.instruction = instruction;
+	return info;
+}
+
 /* Same raised flag, vector and error code. */
 bool exception_equal(struct exception_info expected, struct exception_info observed);
 
@@ -161,7 +170,6 @@ const char *describe_page_fault_error(u32 error_code, char *buffer, size_t size)
 	{                                                                          \
 		u64 code = 0, instruction;                                         \
 		type result = 0;                                                   \
-		struct exception_info info;                                        \
 		asm volatile("lea 1f(%%rip), %[at]\n"                              \
 			     "1: mov" suffix " (%[address]), %[result]\n2:\n"      \
 			     EXCEPTION_FIXUP("1b", "2b")                            \
@@ -169,24 +177,19 @@ const char *describe_page_fault_error(u32 error_code, char *buffer, size_t size)
 			     : [address] "r"(address)                              \
 			     : "memory");                                          \
 		*value = result;                                                   \
-		info = exception_from_code(code);                                  \
-		info.instruction = instruction;                                    \
-		return info;                                                       \
+		return exception_from_probe(code, instruction);                    \
 	}
 #define DEFINE_WRITE_PROBE(name, type, suffix)                                     \
 	static inline struct exception_info name(u64 address, type value)          \
 	{                                                                          \
 		u64 code = 0, instruction;                                         \
-		struct exception_info info;                                        \
 		asm volatile("lea 1f(%%rip), %[at]\n"                              \
 			     "1: mov" suffix " %[value], (%[address])\n2:\n"       \
 			     EXCEPTION_FIXUP("1b", "2b")                            \
 			     : "+D"(code), [at] "=&r"(instruction)                 \
 			     : [address] "r"(address), [value] "r"(value)          \
 			     : "memory");                                          \
-		info = exception_from_code(code);                                  \
-		info.instruction = instruction;                                    \
-		return info;                                                       \
+		return exception_from_probe(code, instruction);                    \
 	}
 
 DEFINE_READ_PROBE(read_u8_or_fault, u8, "b")
