@@ -36,12 +36,3 @@ bool argv_has(int argc, char **argv, const char *word)
 	return false;
 }
 
-const char *argv_value(int argc, char **argv, const char *key)
-{
-	size_t length = strlen(key);
-
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], key, length) && argv[i][length] == '=')
-			return argv[i] + length + 1;
-	return NULL;
-}

@@ -14,7 +14,5 @@
 int command_line_split(char *line, char **argv, int max_arguments);
 /* True when argv holds word exactly. */
 bool argv_has(int argc, char **argv, const char *word);
-/* Value of "key=value" in argv, or NULL. */
-const char *argv_value(int argc, char **argv, const char *key);
 
 #endif

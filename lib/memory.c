@@ -87,30 +87,3 @@ char *strchr(const char *string, int character)
 	}
 }
 
-bool parse_unsigned(const char *text, u64 *value)
-{
-	unsigned base = 10;
-	u64 result = 0;
-
-	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-		base = 16;
-		text += 2;
-	}
-	if (!*text)
-		return false;
-	for (; *text; text++) {
-		unsigned digit;
-
-		if (*text >= '0' && *text <= '9')
-			digit = *text - '0';
-		else if (base == 16 && *text >= 'a' && *text <= 'f')
-			digit = *text - 'a' + 10;
-		else if (base == 16 && *text >= 'A' && *text <= 'F')
-			digit = *text - 'A' + 10;
-		else
-			return false;
-		result = result * base + digit;
-	}
-	*value = result;
-	return true;
-}

@@ -12,7 +12,5 @@ size_t strlen(const char *string);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t length);
 char *strchr(const char *string, int character);
-/* Parses an unsigned number (decimal, or hex with 0x); false if malformed. */
-bool parse_unsigned(const char *text, u64 *value);
 
 #endif

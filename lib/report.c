@@ -228,16 +228,6 @@ void report_info(const char *format, ...)
 	print_line("INFO", message);
 }
 
-unsigned report_tests(void)
-{
-	return tests;
-}
-
-unsigned report_failures(void)
-{
-	return failures;
-}
-
 int report_summary(void)
 {
 	printf("SUMMARY: %u tests, %u unexpected failures", tests, failures);

@@ -37,10 +37,6 @@ void report_set_errata(const char *list);
 /* Reduce text to its slug form; returns output. */
 char *report_slug(const char *text, char *output, size_t size);
 
-/* Counts so far, for tests that check their own progress. */
-unsigned report_tests(void);
-unsigned report_failures(void);
-
 /* Prints the SUMMARY line; returns the exit code: 0, 1 (failure) or 77. */
 int report_summary(void);
 

@@ -23,7 +23,7 @@ static struct {
 	u64 start, end; /* frame numbers */
 } reserved_ranges[MAX_RESERVED_RANGES];
 static unsigned reserved_range_count;
-static u64 free_frames, ram_frames, ram_end_frame;
+static u64 free_frames, ram_end_frame;
 static u64 search_hint; /* lowest word that may hold a free frame */
 static void (*zero_frames)(u64 address, u64 count);
 
@@ -133,7 +133,6 @@ static void add_frames(u64 first, u64 last)
 		mark_frames(tail_start, last, true);
 	}
 	free_frames += last - first;
-	ram_frames += last - first;
 	if (last > ram_end_frame)
 		ram_end_frame = last;
 }
@@ -249,22 +248,9 @@ bool physical_is_ram(u64 address)
 	return frame_is_ram(address / PAGE_SIZE);
 }
 
-bool physical_is_allocated(u64 address)
-{
-	u64 frame = address / PAGE_SIZE;
-
-	return frame < FRAME_COUNT && frame_is_ram(frame) && !frame_is_free(frame) &&
-	       !frame_is_reserved(frame);
-}
-
 u64 physical_free_frames(void)
 {
 	return free_frames;
-}
-
-u64 physical_ram_frames(void)
-{
-	return ram_frames;
 }
 
 u64 physical_ram_end(void)

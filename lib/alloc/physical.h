@@ -28,11 +28,8 @@ u64 physical_alloc(u64 count, u64 alignment, unsigned flags);
 bool physical_free(u64 address, u64 count);
 /* True when the frame at address is RAM that this allocator manages. */
 bool physical_is_ram(u64 address);
-/* True when the frame at address was handed out (RAM, not free, not reserved). */
-bool physical_is_allocated(u64 address);
 
 u64 physical_free_frames(void);
-u64 physical_ram_frames(void);
 /* Highest RAM address + 1. */
 u64 physical_ram_end(void);
 

@@ -5,9 +5,6 @@
  */
 #include "descriptors.h"
 
-#define GATE_PRESENT 0x8000
-#define GATE_DPL_SHIFT 13
-
 	.text
 /* idt_write_gate(vector, handler, attributes): attributes as in byte 4-5. */
 	.globl idt_write_gate

@@ -35,9 +35,6 @@ struct task_state_segment task_state __attribute__((aligned(16))) = {
 	.io_map_base = TSS_SIZE,
 };
 
-#define GATE_PRESENT 0x8000
-#define GATE_DPL_SHIFT 13
-
 void idt_set_gate(unsigned vector, unsigned dpl, unsigned ist)
 {
 	u64 handler = (u64)interrupt_entry_points + vector * INTERRUPT_ENTRY_STRIDE;
@@ -50,15 +47,6 @@ void idt_clear_gate(unsigned vector)
 {
 	interrupt_descriptor_table[vector * 2] = 0;
 	interrupt_descriptor_table[vector * 2 + 1] = 0;
-}
-
-int idt_gate_dpl(unsigned vector)
-{
-	u64 low = interrupt_descriptor_table[vector * 2];
-
-	if (!(low & ((u64)GATE_PRESENT << 32)))
-		return -1;
-	return (low >> (32 + GATE_DPL_SHIFT)) & 3;
 }
 
 void tss_set_ring0_stack(u64 top)

@@ -35,6 +35,9 @@
 #define SYSTEM_DESCRIPTOR_LDT 2
 #define SYSTEM_DESCRIPTOR_TSS_AVAILABLE 9
 #define GATE_INTERRUPT_64 0xe
+/* Bytes 4-5 of a gate: present (bit 15), DPL (bits 14:13), type (11:8), IST (2:0). */
+#define GATE_PRESENT 0x8000
+#define GATE_DPL_SHIFT 13
 #define GATE_TRAP_64 0xf
 
 #ifndef __ASSEMBLER__
@@ -63,8 +66,6 @@ extern char interrupt_entry_points[];
 void idt_set_gate(unsigned vector, unsigned dpl, unsigned ist);
 /* Mark vector's gate not present. */
 void idt_clear_gate(unsigned vector);
-/* Read back a gate's DPL, or -1 when it is not present. */
-int idt_gate_dpl(unsigned vector);
 
 /* Point the TSS at stacks: rsp0 for entries from ring 3, and IST slots. */
 void tss_set_ring0_stack(u64 top);
