@@ -18,6 +18,8 @@ declare -a section_names=()
 declare -A section_field=()
 declare -A section_line=()
 declare -a errata_entries=()
+# What read_meaningful_lines read last.
+declare -a config_lines=() config_line_numbers=()
 config_error_count=0
 
 config_error() { # FILE LINE MESSAGE...
@@ -27,10 +29,30 @@ config_error() { # FILE LINE MESSAGE...
 	config_error_count=$((config_error_count + 1))
 }
 
-trim() { # prints $1 without leading and trailing blanks
-	local text=$1
-	text=${text#"${text%%[![:space:]]*}"}
-	printf '%s' "${text%"${text##*[![:space:]]}"}"
+# Sets the variable named VARIABLE to TEXT without leading and trailing
+# blanks.  An assignment, not a $(...): no subshell for every line read.
+trim_into() { # VARIABLE TEXT
+	local -n trim_target_=$1
+	local trim_text_=$2
+	trim_text_=${trim_text_#"${trim_text_%%[![:space:]]*}"}
+	# shellcheck disable=SC2034  # a nameref: this sets the caller's variable
+	trim_target_=${trim_text_%"${trim_text_##*[![:space:]]}"}
+}
+
+# The lines of FILE that say something, trimmed, in config_lines, and their
+# line numbers in config_line_numbers: blank lines and "#" comments are
+# dropped, as both the cfg and the errata file define them.
+read_meaningful_lines() { # FILE
+	local raw line number=0
+	config_lines=() config_line_numbers=()
+	while IFS= read -r raw || [ -n "$raw" ]; do
+		number=$((number + 1))
+		trim_into line "$raw"
+		if [ -n "$line" ] && [[ $line != "#"* ]]; then
+			config_lines+=("$line")
+			config_line_numbers+=("$number")
+		fi
+	done <"$1"
 }
 
 is_word_in() { # WORD LIST: is WORD one of the blank-separated LIST?
@@ -98,24 +120,20 @@ add_config_section() { # FILE LINE NAME
 }
 
 parse_config() { # FILE: fills the section arrays; returns 1 on any error
-	local file=$1 line_number=0 raw line name="" key value errors_before=$config_error_count
-	local -a lines
+	local file=$1 index line_number line name="" key value errors_before=$config_error_count
 	if [ ! -r "$file" ]; then
 		echo "$file: cannot read the test configuration" >&2
 		return 1
 	fi
-	mapfile -t lines <"$file"
-	for raw in "${lines[@]}"; do
-		line_number=$((line_number + 1))
-		line=$(trim "$raw")
-		if [ -z "$line" ] || [[ $line == "#"* ]]; then
-			continue
-		elif [[ $line =~ ^\[(.*)\]$ ]]; then
+	read_meaningful_lines "$file"
+	for index in "${!config_lines[@]}"; do
+		line=${config_lines[$index]} line_number=${config_line_numbers[$index]}
+		if [[ $line =~ ^\[(.*)\]$ ]]; then
 			name=${BASH_REMATCH[1]}
 			add_config_section "$file" "$line_number" "$name" || name="-"
 		elif [[ $line =~ ^([A-Za-z_]+)[[:space:]]*=(.*)$ ]]; then
 			key=${BASH_REMATCH[1]}
-			value=$(trim "${BASH_REMATCH[2]}")
+			trim_into value "${BASH_REMATCH[2]}"
 			if [ -z "$name" ]; then
 				config_error "$file" "$line_number" "'$key' comes before any [section]"
 			elif [ "$name" != "-" ]; then
@@ -172,22 +190,23 @@ check_erratum() { # FILE LINE ACCELERATOR TEST PATTERN COMPLETE(yes/no)
 }
 
 parse_errata() { # FILE: fills errata_entries; returns 1 on any error
-	local file=$1 line_number=0 raw line complete errors_before=$config_error_count
+	local file=$1 index line_number complete errors_before=$config_error_count
 	local accelerator test pattern rule other observed extra
-	local -a lines
 	[ -e "$file" ] || return 0
-	mapfile -t lines <"$file"
-	for raw in "${lines[@]}"; do
-		line_number=$((line_number + 1))
-		line=$(trim "$raw")
-		if [ -z "$line" ] || [[ $line == "#"* ]]; then
-			continue
-		fi
-		IFS='|' read -r accelerator test pattern rule other observed extra <<<"$line"
+	read_meaningful_lines "$file"
+	for index in "${!config_lines[@]}"; do
+		line_number=${config_line_numbers[$index]}
+		IFS='|' read -r accelerator test pattern rule other observed extra <<<"${config_lines[$index]}"
+		trim_into accelerator "$accelerator"
+		trim_into test "$test"
+		trim_into pattern "$pattern"
+		trim_into rule "$rule"
+		trim_into other "$other"
+		trim_into observed "$observed"
 		complete=yes
-		[ -z "$extra" ] && [ -n "$(trim "$rule")" ] && [ -n "$(trim "$other")" ] &&
-			[ -n "$(trim "$observed")" ] || complete=no
-		accelerator=$(trim "$accelerator") test=$(trim "$test") pattern=$(trim "$pattern")
+		if [ -n "$extra" ] || [ -z "$rule" ] || [ -z "$other" ] || [ -z "$observed" ]; then
+			complete=no
+		fi
 		if check_erratum "$file" "$line_number" "$accelerator" "$test" "$pattern" "$complete"; then
 			errata_entries+=("$accelerator|$test|$pattern")
 		fi
