@@ -112,10 +112,11 @@ static int parse_arguments(const char *line)
 
 static void print_banner(void)
 {
+	const char *hypervisor = hypervisor_signature();
+
 	printf("canon %s: %d-level paging, %s loader, %lu MiB free, %s%s%s\n", image_name,
 	       paging_levels(), loader_name(), physical_free_frames() * PAGE_SIZE >> 20,
-	       cpu_vendor_string(), *hypervisor_signature() ? " under " : "",
-	       hypervisor_signature());
+	       cpu_vendor_string(), *hypervisor ? " under " : "", hypervisor);
 }
 
 static void NORETURN continue_on_kernel_stack(struct boot_handoff *handoff)
