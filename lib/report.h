@@ -6,14 +6,23 @@
  * line is "SUMMARY: N tests, M unexpected failures[, X expected
  * failures], K skipped".
  *
- * Errata: the runner passes "errata=name,name*,..." on the command line for
- * cases that this accelerator is known to get wrong.  A check whose printed
- * name, reduced to a slug (lowercase letters and digits, everything else
- * collapsed to '-'), matches an entry is reported as XFAIL when it fails and
- * XPASS when it passes; a trailing '*' matches any suffix.  An entry that
- * starts with '~' is intermittent (the accelerator gets it wrong on some
- * boots only): XFAIL when it fails, PASS when it passes.  The expectation
- * itself never changes.
+ * Errata: the runner passes "errata=ENTRY,..." on the command line for the
+ * cases an implementation is known to get wrong (x86/errata.txt).  An entry
+ * is "[~]pattern[*]=outcome[/outcome...][+condition...]":
+ *  - pattern: a check's slug (its printed name with the prefixes,
+ *    lowercased, every run of characters other than a-z and 0-9 collapsed
+ *    to '-'); a trailing '*' matches any rest;
+ *  - outcome: the slug of what that implementation does there ("gp-0" for
+ *    #GP(0), "none" for no exception, "zf-0" for ZF=0);
+ *  - condition: a word the architecture code evaluates from CPUID ("intel",
+ *    "amd"); the entry applies only when all hold.
+ * A listed check is XFAIL when it fails with a listed outcome, a FAIL
+ * ("failed differently") when it fails another way, and XPASS (an
+ * unexpected failure) when it passes; a leading '~' marks an intermittent
+ * erratum, whose pass is a plain PASS.  The expectation itself never
+ * changes.  Before its SUMMARY the guest prints "ERRATA: used=1,3 unused=2",
+ * the positions of the applicable entries that did and did not name a check,
+ * so that the runner can report stale entries.
  */
 #ifndef CANON_REPORT_H
 #define CANON_REPORT_H
@@ -25,15 +34,25 @@ void report_prefix_pushf(const char *format, ...) PRINTF_FORMAT(1, 2);
 void report_prefix_pop(void);
 
 bool report(bool pass, const char *format, ...) PRINTF_FORMAT(2, 3);
-void report_pass(const char *format, ...) PRINTF_FORMAT(1, 2);
 void report_fail(const char *format, ...) PRINTF_FORMAT(1, 2);
-void report_xfail(bool expected_to_fail, bool pass, const char *format, ...)
-	PRINTF_FORMAT(3, 4);
 void report_skip(const char *format, ...) PRINTF_FORMAT(1, 2);
 void report_info(const char *format, ...) PRINTF_FORMAT(1, 2);
 
-/* Install the errata list ("a,b*,c"); the string must stay alive. */
-void report_set_errata(const char *list);
+/*
+ * Install the errata list; the string must stay alive.  condition_holds
+ * says whether a "+condition" word holds (NULL: none does).
+ */
+void report_set_errata(const char *list,
+		       bool (*condition_holds)(const char *word, size_t length));
+
+/*
+ * What the next check observed, for the errata list: report_observed("ZF=0")
+ * copies the words; report_observed_by(describe) has them written only when
+ * a listed check fails (formatting is costly under emulation).  The next
+ * report consumes either.  outcome_matches() (exceptions.h) sets it.
+ */
+void report_observed(const char *words);
+void report_observed_by(void (*describe)(char *buffer, size_t size));
 /* Reduce text to its slug form; returns output. */
 char *report_slug(const char *text, char *output, size_t size);
 

@@ -79,6 +79,18 @@ bool require_cpu_feature(enum cpu_feature feature)
 	return false;
 }
 
+int enumerated_linear_address_width(void)
+{
+	if (max_leaf(0x80000008) < 0x80000008)
+		return 48;
+	return (cpuid(0x80000008, 0).eax >> 8) & 0xff;
+}
+
+bool linear_width_leaves_disagree(void)
+{
+	return cpu_has(FEATURE_LA57) != (enumerated_linear_address_width() >= 57);
+}
+
 static void copy_register_bytes(char *destination, u32 value)
 {
 	memcpy(destination, &value, 4);

@@ -37,6 +37,15 @@ const char *cpu_feature_location(enum cpu_feature feature, char *buffer, size_t 
 /* Reports SKIP "<name> not in <location>" and returns false when absent. */
 bool require_cpu_feature(enum cpu_feature feature);
 
+/*
+ * The linear-address width CPUID.80000008H:EAX[15:8] enumerates (48 when
+ * the leaf is absent).  Whether the CPU supports 5-level paging is
+ * CPUID.(EAX=7,ECX=0):ECX[16] (SDM Vol. 3A 4.1.4); some hypervisors clear
+ * that bit but leave 57 here, so the two can disagree.
+ */
+int enumerated_linear_address_width(void);
+bool linear_width_leaves_disagree(void);
+
 enum cpu_vendor cpu_vendor(void);
 /* The 12-byte vendor string, e.g. "GenuineIntel". */
 const char *cpu_vendor_string(void);

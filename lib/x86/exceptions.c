@@ -121,11 +121,38 @@ static const char *describe_outcome(struct exception_info info, char *buffer, si
 	return buffer;
 }
 
+const char *exception_outcome_words(struct exception_info info, char *buffer, size_t size)
+{
+	if (!info.raised)
+		snprintf(buffer, size, "none");
+	else if (info.vector < 32 && vector_has_error_code(info.vector))
+		snprintf(buffer, size, "%s(%#x)", mnemonics[info.vector], info.error_code);
+	else
+		snprintf(buffer, size, "%s", exception_mnemonic(info.vector));
+	return buffer;
+}
+
+/* The outcome outcome_matches() saw last, for the errata list. */
+static struct exception_info observed_for_errata;
+
+static void describe_observed_for_errata(char *buffer, size_t size)
+{
+	exception_outcome_words(observed_for_errata, buffer, size);
+}
+
+void report_observed_exception(struct exception_info observed)
+{
+	observed_for_errata = observed;
+	report_observed_by(describe_observed_for_errata);
+}
+
 bool outcome_matches(const char *name, struct exception_info expected,
 		     struct exception_info observed)
 {
 	char wanted[128], got[128];
 	bool pass = exception_equal(expected, observed);
+
+	report_observed_exception(observed);
 
 	if (pass && expected.raised)
 		pass = observed.rip == expected.rip &&

@@ -128,9 +128,17 @@ static inline struct exception_info fault_at(unsigned vector, u32 error_code, u6
  * True when observed is expected: both "no exception", or the same vector
  * and error code, RIP equal to expected.rip, and for #PF CR2 equal to
  * expected.address.  On a mismatch, prints "name: expected ...; got ...".
+ * The observed outcome goes to the next report, for the errata list.
  */
 bool outcome_matches(const char *name, struct exception_info expected,
 		     struct exception_info observed);
+/*
+ * The outcome in the errata list's words: "none", "#UD", "#GP(0)",
+ * "#PF(0x15)" (report.h).
+ */
+const char *exception_outcome_words(struct exception_info info, char *buffer, size_t size);
+/* Tell the report API what the next check observed (outcome_matches() does). */
+void report_observed_exception(struct exception_info observed);
 /* outcome_matches(), reported as one check called name. */
 bool check_outcome(const char *name, struct exception_info expected,
 		   struct exception_info observed);

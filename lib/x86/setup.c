@@ -12,6 +12,7 @@
 #include "console.h"
 #include "cpu-features.h"
 #include "descriptors.h"
+#include "errata-conditions.h"
 #include "exceptions.h"
 #include "boot-memory.h"
 #include "layout.h"
@@ -102,7 +103,7 @@ static int parse_arguments(const char *line)
 	arguments[argc++] = (char *)image_name;
 	for (int i = 0; i < count; i++) {
 		if (!strncmp(words[i], "errata=", 7))
-			report_set_errata(words[i] + 7);
+			report_set_errata(words[i] + 7, errata_condition_holds);
 		if (!is_framework_argument(words[i]))
 			arguments[argc++] = words[i];
 	}
