@@ -414,11 +414,15 @@ static void check_syscall_clears_ac(void)
 	result = run_user_with(&options, user_nothing, 0, 0, 0, 0);
 	write_msr(MSR_LSTAR, lstar);
 	came_back = !result.faulted && result.way_back == USER_EXIT_SYSCALL;
-	if (!came_back) {
+	if (!came_back)
 		outcome_matches(saved, no_exception(), user_outcome(&result));
-		outcome_matches(cleared, no_exception(), user_outcome(&result));
-	}
+	else
+		report_observed(observed_syscall_r11 & RFLAGS_ALIGNMENT_CHECK ? "R11.AC=1" : "R11.AC=0");
 	report(came_back && (observed_syscall_r11 & RFLAGS_ALIGNMENT_CHECK), "%s", saved);
+	if (!came_back)
+		outcome_matches(cleared, no_exception(), user_outcome(&result));
+	else
+		report_observed(observed_syscall_rflags & RFLAGS_ALIGNMENT_CHECK ? "AC=1" : "AC=0");
 	report(came_back && !(observed_syscall_rflags & RFLAGS_ALIGNMENT_CHECK), "%s", cleared);
 }
 
@@ -616,6 +620,12 @@ static void check_page_fault_gate_in_user_page(void)
 		report_info("%s: expected #DF(0) with CR2 %#lx; got %s with CR2 %#lx", name,
 			    pair.user_page, describe_exception(observed, text, sizeof(text)), cr2);
 	}
+	/* For the errata list: an outcome, and which fault CR2 describes. */
+	if (exception_equal(exception(DF_VECTOR, 0), observed) && cr2 != pair.user_page)
+		report_observed(cr2 == data_page + DATA_OFFSET ? "#DF(0) CR2=first fault" :
+								  "#DF(0) CR2=other");
+	else
+		report_observed_exception(observed);
 	report(pass, "%s", name);
 }
 

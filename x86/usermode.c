@@ -142,6 +142,7 @@ static bool expect_result(const char *name, const struct user_result *result, bo
 
 	if (!pass)
 		report_info("%s: %s", name, describe_user_result(result, observed, sizeof(observed)));
+	report_observed_exception(user_outcome(result));
 	return report(pass, "%s", name);
 }
 
@@ -177,8 +178,15 @@ static void check_privilege_and_arguments(void)
 		report_prefix_push(entries[entry]);
 		report(!result.faulted && (cs & 3) == 3 && (ss & 3) == 3,
 		       "user code runs at CPL 3 (CS.RPL and SS.RPL are 3)");
-		if (!result.faulted && (cs != USER_CODE_SELECTOR || ss != USER_DATA_SELECTOR))
+		if (!result.faulted && (cs != USER_CODE_SELECTOR || ss != USER_DATA_SELECTOR)) {
+			char words[32];
+
 			report_info("read CS %#x and SS %#x", cs, ss);
+			snprintf(words, sizeof(words), "CS=%#x SS=%#x", cs, ss);
+			report_observed(words);
+		} else {
+			report_observed_exception(user_outcome(&result));
+		}
 		report(!result.faulted && cs == USER_CODE_SELECTOR && ss == USER_DATA_SELECTOR,
 		       "ring 3 reads back CS %#x and SS %#x", USER_CODE_SELECTOR,
 		       USER_DATA_SELECTOR);
@@ -212,6 +220,7 @@ static void check_ways_in_and_back(void)
 		if (!pass)
 			report_info("%s: %s", ways[i].name,
 				    describe_user_result(&result, observed, sizeof(observed)));
+		report_observed_exception(user_outcome(&result));
 		report(pass, "%s", ways[i].name);
 	}
 }
