@@ -1,7 +1,8 @@
 /*
  * cmdline.h: the boot command line (multiboot or PVH "-append") split into
  * argc/argv for the test's main().  Words the framework itself consumes
- * ("la57", "errata=...") are removed; argv[0] is the image's name.
+ * ("la57", "errata=...", the boot options of protections.h) are removed;
+ * argv[0] is the image's name.
  */
 #ifndef CANON_CMDLINE_H
 #define CANON_CMDLINE_H

@@ -11,7 +11,8 @@
  *    identity mapped, and the self-referencing top-level entry.  "la57" on
  *    the command line asks for 5-level paging when CPUID has it.
  * 3. It enables PAE (and LA57), EFER.LME and EFER.NXE, CR0.WP and paging,
- *    and jumps to the upper half.
+ *    and jumps to the upper half.  "nonx" and "nowp" leave EFER.NXE (and
+ *    every XD bit) and CR0.WP clear, so that tests can show they notice.
  * 4. kernel_entry64 loads the final GDT, IDT and TSS, moves to the kernel
  *    boot stack, removes the identity mapping, flushes the TLB and only then
  *    calls C.
@@ -156,6 +157,7 @@ copy_memory_map:
 boot_common:
 	call require_long_mode
 	call choose_paging_mode
+	call choose_write_protect
 	call build_boot_page_tables
 
 	mov %cr4, %eax
@@ -177,11 +179,15 @@ boot_common:
 
 	lgdt boot_gdt_register
 	mov %cr0, %eax
-	or $(CR0_PAGING | CR0_WRITE_PROTECT | CR0_PROTECTION_ENABLE), %eax
+	or $(CR0_PAGING | CR0_PROTECTION_ENABLE), %eax
+	or boot_write_protect, %eax
 	mov %eax, %cr0
 	ljmp $BOOT_CODE64_SELECTOR, $boot_long_mode
 
-/* CPUID.80000001H:EDX[29] is long mode; EDX[20] is NX. */
+/*
+ * CPUID.80000001H:EDX[29] is long mode; EDX[20] is NX, used unless the
+ * command line says "nonx" (EFER.NXE stays 0 and no page gets XD).
+ */
 require_long_mode:
 	mov $0x80000000, %eax
 	cpuid
@@ -194,9 +200,39 @@ require_long_mode:
 	jnc boot_failure
 	bt $20, %edx
 	jnc 1f
+	mov $0x786e6f6e, %eax           /* "nonx", little-endian */
+	call command_line_has_word
+	je 1f
 	movl $1, HANDOFF(HANDOFF_NO_EXECUTE_ENABLED)
 	movl $PAGE_NO_EXECUTE_HIGH, boot_no_execute_mask
 1:	ret
+
+/*
+ * Is the four-letter word in EAX (its bytes in memory order) a whole word
+ * of the command line?  ZF=1 when it is.  Clobbers ECX, EDX and ESI.
+ */
+command_line_has_word:
+	mov $HANDOFF(HANDOFF_COMMAND_LINE), %esi
+	mov %esi, %edx                  /* start of the line */
+1:	cmpb $0, (%esi)
+	je 4f
+	cmpl %eax, (%esi)
+	jne 3f
+	cmp %edx, %esi                  /* word starts the line or follows a space */
+	je 2f
+	cmpb $' ', -1(%esi)
+	jne 3f
+2:	movb 4(%esi), %cl               /* and ends the line or precedes a space */
+	test %cl, %cl
+	jz 5f
+	cmp $' ', %cl
+	je 5f
+3:	inc %esi
+	jmp 1b
+4:	or $1, %ecx                     /* not found: ZF=0 */
+	ret
+5:	xor %ecx, %ecx                  /* found: ZF=1 */
+	ret
 
 /*
  * 5-level paging when the command line holds the word "la57" and
@@ -205,36 +241,30 @@ require_long_mode:
  */
 choose_paging_mode:
 	movl $4, HANDOFF(HANDOFF_PAGING_LEVELS)
-	mov $HANDOFF(HANDOFF_COMMAND_LINE), %esi
-	mov %esi, %edx                  /* start of the line */
-1:	cmpb $0, (%esi)
-	je 4f
-	cmpl $0x3735616c, (%esi)        /* "la57", little-endian */
-	jne 3f
-	cmp %edx, %esi                  /* word starts the line or follows a space */
-	je 2f
-	cmpb $' ', -1(%esi)
-	jne 3f
-2:	movb 4(%esi), %al               /* and ends the line or precedes a space */
-	test %al, %al
-	jz 5f
-	cmp $' ', %al
-	je 5f
-3:	inc %esi
-	jmp 1b
-4:	ret
-5:	movl $1, HANDOFF(HANDOFF_LA57_REQUESTED)
+	mov $0x3735616c, %eax           /* "la57" */
+	call command_line_has_word
+	jne 1f
+	movl $1, HANDOFF(HANDOFF_LA57_REQUESTED)
 	xor %eax, %eax
 	cpuid
 	cmp $7, %eax
-	jb 4b
+	jb 1f
 	mov $7, %eax
 	xor %ecx, %ecx
 	cpuid
 	bt $16, %ecx
-	jnc 4b
+	jnc 1f
 	movl $5, HANDOFF(HANDOFF_PAGING_LEVELS)
-	ret
+1:	ret
+
+/* CR0.WP, unless the command line says "nowp". */
+choose_write_protect:
+	movl $CR0_WRITE_PROTECT, boot_write_protect
+	mov $0x70776f6e, %eax           /* "nowp" */
+	call command_line_has_word
+	jne 1f
+	movl $0, boot_write_protect
+1:	ret
 
 /*
  * Builds the tables described by boot_segments.  Each segment is
@@ -423,6 +453,8 @@ boot_segments_end:
 boot_pool_next:
 	.long boot_page_table_pool
 boot_top_table:
+	.long 0
+boot_write_protect:
 	.long 0
 boot_no_execute_mask:
 	.long 0

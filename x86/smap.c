@@ -76,6 +76,7 @@
 #include "page-table.h"
 #include "processor.h"
 #include "protection-checks.h"
+#include "protections.h"
 #include "report.h"
 #include "user-access.h"
 #include "user.h"
@@ -763,6 +764,7 @@ int main(int argc, char **argv)
 {
 	if (!require_cpu_feature(FEATURE_SMAP) && !argv_has(argc, argv, "force"))
 		return report_summary();
+	check_protections(PROTECTION_SMAP);
 	set_up();
 	for (unsigned i = 0; i < ARRAY_SIZE(data_cases); i++)
 		run_data_case(&data_cases[i], i);

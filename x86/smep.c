@@ -44,6 +44,7 @@
 #include "page-table.h"
 #include "processor.h"
 #include "protection-checks.h"
+#include "protections.h"
 #include "report.h"
 #include "user.h"
 #include "user-access.h"
@@ -248,6 +249,7 @@ int main(int argc, char **argv)
 {
 	if (!require_cpu_feature(FEATURE_SMEP) && !argv_has(argc, argv, "force"))
 		return report_summary();
+	check_protections(PROTECTION_SMEP);
 	user_page = (u64)vm_alloc(PAGE_SIZE, VM_USER | VM_WRITE | VM_EXECUTE);
 	if (!user_page || !copy_to_user(user_page, magic_function, sizeof(magic_function)))
 		fatal("cannot set up the user code page");

@@ -38,6 +38,7 @@
 #include "printf.h"
 #include "processor.h"
 #include "protection-checks.h"
+#include "protections.h"
 #include "report.h"
 #include "user-access.h"
 #include "user.h"
@@ -311,6 +312,7 @@ int main(int argc, char **argv)
 {
 	if (!require_cpu_feature(FEATURE_UMIP) && !argv_has(argc, argv, "force"))
 		return report_summary();
+	check_protections(PROTECTION_UMIP);
 	destination_page = (u64)vm_alloc(PAGE_SIZE, VM_USER | VM_WRITE);
 	if (!destination_page)
 		fatal("cannot allocate the destination page");

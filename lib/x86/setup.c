@@ -4,8 +4,8 @@
  * Order matters: the console first (so everything after can report), then
  * the page allocator fed from the loader's memory map, then the address
  * space, then guarded stacks (the boot stack in .bss has no guard page, so
- * setup leaves it as soon as it can), then the CR4 protections, then the
- * command line.
+ * setup leaves it as soon as it can), then the command line, whose boot
+ * options decide the CR4 protections.
  */
 #include "setup.h"
 #include "cmdline.h"
@@ -21,6 +21,7 @@
 #include "page-table.h"
 #include "printf.h"
 #include "processor.h"
+#include "protections.h"
 #include "report.h"
 #include "symbols.h"
 #include "user.h"
@@ -30,17 +31,11 @@
 /* Filled by the boot stub through its physical address (cstart64.S). */
 struct boot_handoff boot_handoff;
 u64 kernel_stack_top, ring0_stack_top;
-static u64 protections;
 static char command_line[HANDOFF_COMMAND_LINE_SIZE];
 static char *arguments[MAX_ARGUMENTS];
 
 void NORETURN run_on_stack(u64 top, void (*function)(struct boot_handoff *),
 			   struct boot_handoff *argument);
-
-u64 enabled_protections(void)
-{
-	return protections;
-}
 
 const char *loader_name(void)
 {
@@ -69,30 +64,14 @@ static void allocate_stacks(void)
 	tss_set_interrupt_stack(IST_SPARE, required_stack("spare", INTERRUPT_STACK_SIZE));
 }
 
-/* SMEP, SMAP and UMIP on whenever CPUID has them; NXE and WP came from boot. */
-static void enable_protections(void)
-{
-	static const struct {
-		enum cpu_feature feature;
-		u64 bit;
-	} table[] = {
-		{ FEATURE_SMEP, CR4_SMEP },
-		{ FEATURE_SMAP, CR4_SMAP },
-		{ FEATURE_UMIP, CR4_UMIP },
-	};
-
-	for (unsigned i = 0; i < ARRAY_SIZE(table); i++)
-		if (cpu_has(table[i].feature))
-			protections |= table[i].bit;
-	write_cr4(read_cr4() | protections);
-}
-
 /* Words the framework consumes are not the test's arguments. */
-static bool is_framework_argument(const char *word)
+bool is_framework_argument(const char *word)
 {
-	return !strcmp(word, "la57") || !strncmp(word, "errata=", 7);
+	return !strcmp(word, "la57") || !strncmp(word, "errata=", 7) ||
+	       is_protection_option(word);
 }
 
+/* Splits the command line, applies the framework's words, and fills arguments. */
 static int parse_arguments(const char *line)
 {
 	char *words[MAX_ARGUMENTS];
@@ -100,6 +79,7 @@ static int parse_arguments(const char *line)
 
 	memcpy(command_line, line, sizeof(command_line));
 	count = command_line_split(command_line, words, MAX_ARGUMENTS - 1);
+	enable_protections(count, words);
 	arguments[argc++] = (char *)image_name;
 	for (int i = 0; i < count; i++) {
 		if (!strncmp(words[i], "errata=", 7))
@@ -124,9 +104,8 @@ static void NORETURN continue_on_kernel_stack(struct boot_handoff *handoff)
 {
 	int argc;
 
-	enable_protections();
-	user_mode_init();
 	argc = parse_arguments(handoff->command_line);
+	user_mode_init();
 	print_banner();
 	if (handoff->la57_requested && paging_levels() != 5) {
 		require_cpu_feature(FEATURE_LA57);

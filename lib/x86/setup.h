@@ -14,8 +14,8 @@ int main(int argc, char **argv);
 /* Called once by kernel_entry64 (cstart64.S). */
 void NORETURN kernel_setup(struct boot_handoff *handoff);
 
-/* The CR4 protections setup turned on: SMEP, SMAP and UMIP where present. */
-u64 enabled_protections(void);
+/* Is word one the framework consumes (la57, errata=..., nosmap ...), not the test's? */
+bool is_framework_argument(const char *word);
 
 /* "multiboot" or "PVH". */
 const char *loader_name(void);
