@@ -36,6 +36,7 @@
 #include "vm.h"
 #include "alloc/physical.h"
 #include "alloc/virtual-range.h"
+#include "protections.h"
 
 #define MANY_ALLOCATIONS 48
 
@@ -149,6 +150,98 @@ static void check_reuse(void)
 	vm_free(again);
 }
 
+/* ---- the physical allocator on its own ---------------------------------- */
+
+#define SINGLE_FRAMES 240
+#define RUNS_PER_SIZE 4
+static const u64 run_sizes[] = { 2, 3, 5, 8, 16 };
+#define ALLOCATIONS (SINGLE_FRAMES + RUNS_PER_SIZE * ARRAY_SIZE(run_sizes) + 1)
+
+struct frame_run {
+	u64 start, count;
+};
+
+/* One bit per frame this check was handed; a second claim is an overlap. */
+static u64 claimed_frames[PHYSICAL_MEMORY_LIMIT / PAGE_SIZE / 64];
+
+/* Marks the run; false if a frame was already claimed or is not free RAM. */
+static bool claim(struct frame_run run)
+{
+	u64 image_start = IMAGE_ADDRESS(image_load_physical_start);
+	u64 image_end = IMAGE_ADDRESS(image_physical_end);
+
+	if (run.start == PHYSICAL_ALLOCATION_FAILED ||
+	    run.start + run.count * PAGE_SIZE > PHYSICAL_MEMORY_LIMIT)
+		return false;
+	if (run.start < image_end && run.start + run.count * PAGE_SIZE > image_start)
+		return false;
+	for (u64 frame = run.start / PAGE_SIZE; frame < run.start / PAGE_SIZE + run.count; frame++) {
+		u64 bit = 1ULL << (frame % 64);
+
+		if ((claimed_frames[frame / 64] & bit) || !physical_is_ram(frame * PAGE_SIZE))
+			return false;
+		claimed_frames[frame / 64] |= bit;
+	}
+	return true;
+}
+
+/* A frame the page tables use (a leaf's frames or a table) must not be claimed. */
+static void find_claimed_leaf(u64 address, u64 size, const struct page_walk *walk, void *context)
+{
+	u64 *clashes = context;
+
+	for (u64 frame = walk->physical / PAGE_SIZE; frame < (walk->physical + size) / PAGE_SIZE &&
+	     frame < PHYSICAL_MEMORY_LIMIT / PAGE_SIZE; frame++)
+		*clashes += !!(claimed_frames[frame / 64] & (1ULL << (frame % 64)));
+}
+
+static void find_claimed_table(int level, u64 physical, u64 address, void *context)
+{
+	u64 *clashes = context;
+	u64 frame = physical / PAGE_SIZE;
+
+	*clashes += !!(claimed_frames[frame / 64] & (1ULL << (frame % 64)));
+}
+
+/*
+ * Hundreds of single frames and runs of several sizes (and one 2 MiB
+ * aligned run): no two overlap, none is outside free RAM, in the image or
+ * in use by the page tables, the free count drops by exactly what was
+ * taken, every free succeeds, and the count comes back.
+ */
+static void check_many_physical_allocations(void)
+{
+	static struct frame_run runs[ALLOCATIONS];
+	u64 free_before = physical_free_frames(), taken = 0, clashes = 0;
+	unsigned count = 0, refused = 0, failed_frees = 0;
+
+	memset(claimed_frames, 0, sizeof(claimed_frames));
+	for (unsigned i = 0; i < SINGLE_FRAMES; i++)
+		runs[count++] = (struct frame_run){ physical_alloc(1, PAGE_SIZE, 0), 1 };
+	for (unsigned i = 0; i < RUNS_PER_SIZE * ARRAY_SIZE(run_sizes); i++) {
+		u64 size = run_sizes[i % ARRAY_SIZE(run_sizes)];
+
+		runs[count++] = (struct frame_run){ physical_alloc(size, PAGE_SIZE, 0), size };
+	}
+	runs[count++] = (struct frame_run){ physical_alloc(LARGE_PAGE_SIZE / PAGE_SIZE,
+							   LARGE_PAGE_SIZE, 0),
+					    LARGE_PAGE_SIZE / PAGE_SIZE };
+	for (unsigned i = 0; i < count; i++) {
+		refused += !claim(runs[i]);
+		taken += runs[i].count;
+	}
+	page_table_for_each_leaf(find_claimed_leaf, &clashes);
+	page_table_for_each_table(find_claimed_table, &clashes);
+	report(!refused && !clashes, "%u physical allocations: no overlap, all free RAM "
+	       "outside the image and the page tables", count);
+	report(physical_free_frames() == free_before - taken,
+	       "the free count drops by the %lu frames taken", taken);
+	for (unsigned i = 0; i < count; i++)
+		failed_frees += !physical_free(runs[i].start, runs[i].count);
+	report(!failed_frees && physical_free_frames() == free_before,
+	       "every run frees, and the free count comes back");
+}
+
 static void check_physical_allocator(void)
 {
 	u64 run = physical_alloc(LARGE_PAGE_SIZE / PAGE_SIZE, LARGE_PAGE_SIZE, 0);
@@ -225,34 +318,61 @@ static void check_audit_after_many_allocations(void)
 }
 
 /*
- * Make one kernel heap page user-accessible at every level; the audit must
- * object.  (Not an image page: most of those are in use, and SMAP would
- * fault on the kernel's own next access to them.)
+ * Set U/S in the entries of one kernel heap page from level top down to
+ * level bottom, run the audit, and put them back.  (Not an image page: most
+ * of those are in use, and SMAP would fault on the kernel's own next access
+ * to them.)
  */
-static void check_audit_catches_a_user_kernel_page(void)
+static struct audit_result audit_with_user_entries(u64 target, int top, int bottom)
 {
-	u64 target = (u64)vm_alloc(PAGE_SIZE, VM_SUPERVISOR | VM_WRITE);
-	u64 saved[6];
 	struct page_walk walk;
 	struct audit_result audit;
+	u64 saved[6];
 
 	page_table_walk(target, &walk);
-	for (int level = paging_levels(); level >= walk.leaf_level; level--) {
+	for (int level = top; level >= bottom; level--) {
 		saved[level] = *walk.pointers[level];
 		*walk.pointers[level] |= PAGE_USER;
 	}
 	flush_tlb();
 	audit = page_table_audit();
-	for (int level = paging_levels(); level >= walk.leaf_level; level--)
+	for (int level = top; level >= bottom; level--)
 		*walk.pointers[level] = saved[level];
 	flush_tlb();
-	report(audit.violations >= 1, "the audit flags a kernel page made user-accessible");
+	return audit;
+}
+
+/*
+ * The audit must name what it was given: U/S=1 in one kernel page's PTE
+ * only (still supervisor in effect), U/S=1 in the PDE above it (a 2 MiB
+ * region of supervisor leaves), and the page user-accessible at every level.
+ */
+static void check_audit_catches_a_user_kernel_page(void)
+{
+	u64 target = (u64)vm_alloc(PAGE_SIZE, VM_SUPERVISOR | VM_WRITE);
+	u64 region = ALIGN_DOWN(target, LARGE_PAGE_SIZE);
+	struct audit_result audit;
+
+	audit = audit_with_user_entries(target, 1, 1);
+	report(audit.violations == 1 && audit.first_violation == target,
+	       "the audit flags U/S=1 in a kernel page's PTE, at its address");
+	audit = audit_with_user_entries(target, paging_levels(), 1);
+	report(audit.violations && audit.first_violation <= target && target <= audit.last_violation,
+	       "the audit flags a kernel page made user-accessible at every level");
+	audit = audit_with_user_entries(target, 2, 2);
+	if (audit.violations)
+		report_info("audit: %u violations from %#lx to %#lx", audit.violations,
+			    audit.first_violation, audit.last_violation);
+	report(audit.violations && audit.first_violation >= region &&
+	       audit.last_violation < region + LARGE_PAGE_SIZE,
+	       "the audit flags a U/S=1 PDE above supervisor leaves, inside its 2 MiB");
 	report(!page_table_audit().violations, "the audit passes again once it is undone");
 	vm_free((void *)target);
 }
 
 int main(int argc, char **argv)
 {
+	check_protections(PROTECTION_NO_EXECUTE); /* the audit holds kernel data to XD=1 */
 	check_halves();
 	check_guards_and_freed_memory();
 	check_protection_changes();
@@ -261,6 +381,7 @@ int main(int argc, char **argv)
 		check_large_page("1 GiB page", HUGE_PAGE_SIZE, 3);
 	check_reuse();
 	check_physical_allocator();
+	check_many_physical_allocations();
 	check_virtual_range_allocator();
 	check_fixed_mapping();
 	check_audit_after_many_allocations();

@@ -3,6 +3,7 @@
  * audit.h, plus a compact printed map of the address space.
  */
 #include "audit.h"
+#include "cpu-features.h"
 #include "image.h"
 #include "layout.h"
 #include "memory.h"
@@ -36,6 +37,7 @@ struct audit_state {
 	u64 tables[MAX_TABLES];
 	unsigned table_count;
 	u64 *seen_frames;       /* one bit per frame below seen_limit */
+	bool cpu_has_nx;        /* read once: CPUID exits under a hypervisor */
 	u64 seen_limit;
 };
 
@@ -44,6 +46,9 @@ static u64 seen_frame_bitmap[PHYSICAL_MEMORY_LIMIT / PAGE_SIZE / 64];
 
 static void violation(struct audit_state *state, u64 address, const char *what)
 {
+	if (!state->result.violations)
+		state->result.first_violation = address;
+	state->result.last_violation = address;
 	if (state->result.violations++ < MAX_REPORTED)
 		printf("audit: %#lx: %s\n", address, what);
 }
@@ -81,11 +86,28 @@ static bool user_at_every_level(const struct page_walk *walk)
 	return true;
 }
 
+/*
+ * The section's rights in its own leaf entry, not only in the effective
+ * rights: a read-only or non-executable page whose leaf says otherwise is
+ * one upper-level change away from being writable or executable.
+ */
+static void check_section_leaf(struct audit_state *state, u64 address, const struct page_walk *walk,
+			       const struct image_section *section, bool no_execute_enabled)
+{
+	u64 leaf = walk->entries[walk->leaf_level];
+
+	if (!section->writable && (leaf & PAGE_WRITABLE))
+		violation(state, address, "image text or read-only data has R/W=1 in its leaf entry");
+	if (!section->executable && no_execute_enabled && !(leaf & PAGE_NO_EXECUTE))
+		violation(state, address, "image data has XD=0 in its leaf entry");
+}
+
 static void check_section(struct audit_state *state, u64 address, const struct page_walk *walk,
 			  const struct image_section *section)
 {
 	u64 flags = walk->effective_flags;
-	bool executable = !(flags & PAGE_NO_EXECUTE) || !(read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE);
+	bool no_execute_enabled = read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE;
+	bool executable = !(flags & PAGE_NO_EXECUTE) || !no_execute_enabled;
 
 	if (!!(flags & PAGE_USER) != section->user)
 		violation(state, address, section->user ? "user image page is supervisor" :
@@ -93,9 +115,23 @@ static void check_section(struct audit_state *state, u64 address, const struct p
 	if (!!(flags & PAGE_WRITABLE) != section->writable)
 		violation(state, address, section->writable ? "image data is read-only" :
 							      "image text or read-only data is writable");
-	if (executable != section->executable)
+	/* Without NX in CPUID nothing can be made non-executable. */
+	if (executable != section->executable && (section->executable || state->cpu_has_nx))
 		violation(state, address, section->executable ? "image text is not executable" :
 								"image data is executable");
+	check_section_leaf(state, address, walk, section, no_execute_enabled);
+}
+
+/* Supervisor memory has U/S=0 in every entry above it too, not only in effect. */
+static void check_upper_half_entries(struct audit_state *state, u64 address,
+				     const struct page_walk *walk)
+{
+	for (int level = paging_levels(); level >= walk->leaf_level; level--) {
+		if (walk->entries[level] & PAGE_USER) {
+			violation(state, address, "an upper-half paging-structure entry has U/S=1");
+			return;
+		}
+	}
 }
 
 static void check_frames(struct audit_state *state, u64 address, u64 size, u64 physical)
@@ -125,6 +161,8 @@ static void audit_leaf(u64 address, u64 size, const struct page_walk *walk, void
 	state->result.mapped_bytes += size;
 	if (!is_lower_half(address) && (walk->effective_flags & PAGE_USER))
 		violation(state, address, "upper-half page is user-accessible");
+	if (!is_lower_half(address))
+		check_upper_half_entries(state, address, walk);
 	if (is_lower_half(address) && !user_at_every_level(walk) &&
 	    !(mapping && mapping->kind == MAPPING_FIXED))
 		violation(state, address, "lower-half page is not user at every level");
@@ -162,6 +200,7 @@ struct audit_result page_table_audit(void)
 
 	memset(&state, 0, sizeof(state));
 	state.seen_frames = seen_frame_bitmap;
+	state.cpu_has_nx = cpu_has(FEATURE_NX);
 	state.seen_limit = physical_ram_end() / PAGE_SIZE;
 	memset(seen_frame_bitmap, 0, ALIGN_UP(state.seen_limit, 64) / 8);
 	page_table_for_each_table(collect_table, &state);

@@ -10,9 +10,12 @@
  *      or a vm mapping (a leftover boot identity map fails here);
  *   4. no leaf maps a paging-structure page (they live in the self map only);
  *   5. no physical frame is mapped twice;
+ *   1a. every entry above an upper-half leaf has U/S=0 as well;
  *   6. image sections have their permissions: kernel text read-only and
  *      executable, kernel data and read-only data not executable, user text
- *      read-only, user data not executable;
+ *      read-only, user data not executable (where CPUID has NX); in effect,
+ *      and in the leaf entry itself (R/W=0 for read-only sections, XD=1 for
+ *      the rest when NXE=1);
  *   7. the self-referencing entry points at CR3's table and is supervisor
  *      and not executable.
  * Each violation is printed with its address; the caller reports the count.
@@ -27,6 +30,7 @@ struct audit_result {
 	unsigned tables;     /* paging-structure pages */
 	unsigned violations; /* broken invariants, each printed */
 	unsigned fixed;      /* vm_map_fixed mappings listed */
+	u64 first_violation, last_violation; /* addresses, when there are violations */
 	u64 mapped_bytes;
 };
 
