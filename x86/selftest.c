@@ -8,12 +8,15 @@
  *    The boot stub's identity mapping is gone.
  *  - Exception delivery (SDM Vol. 3A 6.4, 6.15): #UD, #GP(0), #PF and #DE
  *    arrive with the right vector and error code; #PF's error code has P,
- *    W/R and U/S as SDM Vol. 3A 4.7 defines them, and CR2 holds the linear
- *    address (SDM Vol. 3A 4.7).  A fault leaves RIP at the instruction.
+ *    W/R and U/S as SDM Vol. 3A 4.7 defines them (U/S from a ring-3 read),
+ *    and CR2 holds the linear address.  A fault leaves RIP at the
+ *    instruction.
+ *  - The five protections (SMEP, SMAP, UMIP, CR0.WP, NX) are on exactly as
+ *    CPUID says, unless a boot option took one away (protections.h).
  *  - printf and the command line, which every other test depends on.
  *
  * Arguments that make it fail on purpose, to prove the runner notices:
- *   fail            a check that fails
+ *   fail            a check that fails (its outcome: no exception)
  *   fault           an unexpected #PF: register dump and backtrace
  *   stack-overflow  a kernel stack overflow, caught on the #DF stack
  *   clac            runs CLAC (some hypervisors cannot emulate it)
@@ -27,8 +30,10 @@
 #include "page-table.h"
 #include "printf.h"
 #include "processor.h"
+#include "protections.h"
 #include "report.h"
 #include "setup.h"
+#include "user.h"
 #include "vm.h"
 
 static bool upper(u64 address)
@@ -130,6 +135,26 @@ static struct exception_info divide_by_zero(void)
 	return exception_from_probe(code, instruction);
 }
 
+static u64 USER_CODE user_read(u64 address, u64 b, u64 c, u64 d)
+{
+	return *(volatile u64 *)address;
+}
+
+/*
+ * A #PF from CPL 3 has U/S=1 in its error code (SDM Vol. 3A 4.7): a ring-3
+ * read of a present supervisor page.  Its RIP is somewhere in the compiled
+ * user function, so only vector, error code and CR2 are compared.
+ */
+static void check_user_page_fault(u64 supervisor_address)
+{
+	struct user_result result = run_user(user_read, supervisor_address, 0, 0, 0);
+	struct exception_info observed = user_outcome(&result);
+	struct exception_info expected = page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_USER,
+						       supervisor_address, observed.rip);
+
+	check_outcome("CPL 3 read of a supervisor page raises #PF(P|U)", expected, observed);
+}
+
 static void check_exceptions(void)
 {
 	u64 value;
@@ -148,6 +173,7 @@ static void check_exceptions(void)
 			 page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_WRITE, (u64)read_only + 8, 0),
 			 write_u64_or_fault((u64)read_only + 8, 1));
 	expect_exception("divide by zero raises #DE", exception(DE_VECTOR, 0), divide_by_zero());
+	check_user_page_fault((u64)read_only + 8);
 	vm_free(read_only);
 }
 
@@ -180,7 +206,7 @@ static void check_arguments(int argc, char **argv)
 	memcpy(line, boot_handoff.command_line, sizeof(line));
 	count = command_line_split(line, words, MAX_ARGUMENTS);
 	for (int i = 0; i < count; i++) {
-		if (!strcmp(words[i], "la57") || !strncmp(words[i], "errata=", 7))
+		if (is_framework_argument(words[i]))
 			continue;
 		same = same && expected < argc && !strcmp(argv[expected], words[i]);
 		expected++;
@@ -209,14 +235,35 @@ static unsigned __attribute__((noinline)) overflow_the_stack(unsigned depth)
 	return overflow_the_stack(depth + 1) + frame[0];
 }
 
+/*
+ * A check that really fails: it expects #PF from a read of a mapped kernel
+ * variable, which raises nothing.  Its observed outcome is "none", which
+ * the errata sections of the cfg use.
+ */
+static void deliberately_failing_check(void)
+{
+	static u64 mapped;
+	u64 value;
+	struct exception_info observed = read_u64_or_fault((u64)&mapped, &value);
+
+	check_outcome("deliberately failing check: a read of a mapped page raises #PF",
+		      page_fault_at(0, (u64)&mapped, observed.instruction), observed);
+}
+
+/* CLAC after POPF set EFLAGS.AC: AC must read back 0. */
+static void check_clac(void)
+{
+	write_rflags(read_rflags() | RFLAGS_ALIGNMENT_CHECK);
+	asm volatile("clac" ::: "memory");
+	report(!(read_rflags() & RFLAGS_ALIGNMENT_CHECK), "CLAC at CPL 0 clears EFLAGS.AC");
+}
+
 static void run_deliberate_failures(int argc, char **argv)
 {
 	if (argv_has(argc, argv, "fail"))
-		report(false, "deliberately failing check");
-	if (argv_has(argc, argv, "clac")) {
-		asm volatile("clac");
-		report(true, "CLAC at CPL 0 completed");
-	}
+		deliberately_failing_check();
+	if (argv_has(argc, argv, "clac"))
+		check_clac();
 	if (argv_has(argc, argv, "fault"))
 		deliberate_page_fault();
 	if (argv_has(argc, argv, "stack-overflow"))
@@ -225,6 +272,8 @@ static void run_deliberate_failures(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	check_protections(PROTECTION_SMEP | PROTECTION_SMAP | PROTECTION_UMIP |
+			  PROTECTION_WRITE_PROTECT | PROTECTION_NO_EXECUTE);
 	check_layout();
 	check_lower_half();
 	check_exceptions();

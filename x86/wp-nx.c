@@ -58,6 +58,7 @@
 #include "printf.h"
 #include "processor.h"
 #include "protection-checks.h"
+#include "protections.h"
 #include "report.h"
 #include "user-access.h"
 #include "user.h"
@@ -68,6 +69,7 @@
 #define CODE_MAGIC 0x0e7ecu
 #define DATA_MAGIC 0x77e5ull
 #define DATA_OFFSET 0x1f0 /* so that CR2 is not page-aligned */
+#define RET_INSTRUCTION 0xc3
 
 /* mov $CODE_MAGIC, %eax; ret */
 static const u8 magic_function[] = { 0xb8, CODE_MAGIC & 0xff, CODE_MAGIC >> 8, 0, 0, 0xc3 };
@@ -262,14 +264,7 @@ enum reserved_access { RESERVED_READ, RESERVED_WRITE, RESERVED_FETCH, RESERVED_U
 
 static u32 reserved_fetch_error_code(u32 *ignored)
 {
-	u32 error_code = PAGE_FAULT_PRESENT | PAGE_FAULT_RESERVED;
-
-	*ignored = 0;
-	if (cpu_vendor() == VENDOR_AMD)
-		*ignored = PAGE_FAULT_FETCH; /* APM 8.4.2: I/D defined only with NXE=1 */
-	else if (read_cr4() & CR4_SMEP)
-		error_code |= PAGE_FAULT_FETCH; /* SDM 4.7 */
-	return error_code;
+	return PAGE_FAULT_PRESENT | PAGE_FAULT_RESERVED | fetch_fault_flag(ignored);
 }
 
 static bool reserved_bit(const char *name, int parameter)
@@ -330,6 +325,32 @@ static struct exception_info write_msr_at(u32 index, u64 value)
 	return exception_from_probe(code, instruction);
 }
 
+/*
+ * The kernel image itself: its writable data is not executable and its
+ * text is read-only, whatever the page tables of a test's own pages say.
+ * A RET in .data and one in .bss; the write puts back the byte it read.
+ */
+static u8 data_return = RET_INSTRUCTION;
+static u8 bss_return;
+
+static bool kernel_data_not_executable(const char *name, int in_bss)
+{
+	u64 target = in_bss ? (u64)&bss_return : (u64)&data_return;
+
+	bss_return = RET_INSTRUCTION;
+	return expect_call(name, target, true, FETCH_FAULT, target, target);
+}
+
+static bool kernel_text_read_only(const char *name, int unused)
+{
+	u64 target = (u64)&kernel_text_read_only;
+	u8 byte = *(volatile u8 *)target;
+	struct exception_info observed = write_u8_or_fault(target, byte);
+
+	return outcome_matches(name, page_fault_at(WRITE_FAULT, target, observed.instruction),
+			       observed);
+}
+
 static bool no_execute_enable_refused(const char *name, int unused)
 {
 	u64 efer = read_msr(MSR_EFER);
@@ -344,7 +365,8 @@ static bool no_execute_enable_refused(const char *name, int unused)
 enum needs {
 	ALWAYS,
 	NX_ON,          /* EFER.NXE=1 */
-	NX_OFF,         /* EFER.NXE=0: booted without NX */
+	NX_OFF,         /* EFER.NXE=0 */
+	NX_ABSENT,      /* CPUID has no NX */
 };
 
 #define LEVELS(row) row(1, "PTE"), row(2, "PDE"), row(3, "PDPTE"), row(4, "PML4E"), row(5, "PML5E")
@@ -370,6 +392,12 @@ static const struct wp_nx_case {
 	enum needs needs;
 	int level; /* the paging level the case edits, 0 for none */
 } cases[] = {
+	{ "CPL 0 CALL into the kernel's .data raises #PF(P|I)", kernel_data_not_executable, 0,
+	  NX_ON, 0 },
+	{ "CPL 0 CALL into the kernel's .bss raises #PF(P|I)", kernel_data_not_executable, 1,
+	  NX_ON, 0 },
+	{ "WP=1: CPL 0 write to the kernel's .text raises #PF(P|W)", kernel_text_read_only, 0,
+	  ALWAYS, 0 },
 	{ "CPL 0 CALL to an NX supervisor page raises #PF(P|I)", nx_supervisor_page, 0, NX_ON, 0 },
 	{ "CPL 0 CALL to the page once executable returns", nx_supervisor_page, 1, NX_ON, 0 },
 	{ "CPL 3 CALL to an NX user page raises #PF(P|U|I)", nx_user_page_at_cpl3, 0, NX_ON, 0 },
@@ -397,7 +425,7 @@ static const struct wp_nx_case {
 	  4 + RESERVED_USER_READ, NX_OFF, 1 },
 	LEVELS(RESERVED_LEVEL_ROW),
 	{ "NXE=0: WRMSR setting EFER.NXE without NX raises #GP(0)", no_execute_enable_refused,
-	  0, NX_OFF, 0 },
+	  0, NX_ABSENT, 0 },
 };
 
 static void run_case(const struct wp_nx_case *c, bool no_execute_enabled, bool force)
@@ -408,6 +436,8 @@ static void run_case(const struct wp_nx_case *c, bool no_execute_enabled, bool f
 		return; /* reported once, by main */
 	if (c->needs == NX_OFF && no_execute_enabled)
 		return; /* reported once, by main */
+	if (c->needs == NX_ABSENT && cpu_has(FEATURE_NX))
+		return; /* the rule is about CPUs without NX */
 	report(c->run(c->name, c->parameter), "%s", c->name);
 }
 
@@ -447,6 +477,7 @@ int main(int argc, char **argv)
 	bool no_execute_enabled = read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE;
 	bool force = argv_has(argc, argv, "force");
 
+	check_protections(PROTECTION_WRITE_PROTECT | PROTECTION_NO_EXECUTE);
 	if (!require_cpu_feature(FEATURE_NX) && force)
 		report_info("force: running the NX cases without NX");
 	if (no_execute_enabled)

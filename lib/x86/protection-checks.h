@@ -20,6 +20,13 @@
 #include "exceptions.h"
 #include "user.h"
 
+/*
+ * The I/D bit of a fetch's #PF under the current CR4.SMEP and EFER.NXE:
+ * Intel sets it when SMEP=1 or NXE=1 (SDM Vol. 3A 4.7); AMD defines it only
+ * when NXE=1 (APM Vol. 2 8.4.2), so there *undefined gets it otherwise.
+ */
+u32 fetch_fault_flag(u32 *undefined);
+
 /* Levels 1-5: "PTE", "PDE", "PDPTE", "PML4E", "PML5E". */
 const char *paging_entry_name(int level);
 
