@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# config.sh: reads x86/unittests.cfg and x86/errata.txt (sourced, not run).
+# config.sh: reads x86/unittests.cfg (sourced, not run); errata.sh reads
+# x86/errata.txt with the helpers here.
 #
 # The cfg is kvm-unit-tests' format: "[name]" starts a section, "key = value"
 # lines fill it, a line starting with "#" is a comment ("#GP" may appear in
@@ -7,17 +8,14 @@
 #   section_names   the section names, in file order
 #   section_field   ["name/key"] = value, for every key the section sets
 #   section_line    ["name"] = line number of its "[name]" header
-# Errata parsing fills errata_entries with "accelerator|test|pattern" strings.
 # Every mistake is printed as FILE:LINE: message; the caller decides to stop.
 
 config_keys="file smp extra_params qemu_params test_args groups arch accel timeout check machine expect"
 config_machines="microvm pc q35 qboot"
-errata_accelerators="tcg kvm kvm-pvm"
 
 declare -a section_names=()
 declare -A section_field=()
 declare -A section_line=()
-declare -a errata_entries=()
 # What read_meaningful_lines read last.
 declare -a config_lines=() config_line_numbers=()
 config_error_count=0
@@ -154,80 +152,4 @@ parse_config() { # FILE: fills the section arrays; returns 1 on any error
 section_image() { # NAME
 	local file=${section_field[$1/file]}
 	printf '%s' "${file%.flat}"
-}
-
-# The slug of a printed check name, the rule of report_slug() in lib/report.c:
-# lowercase, keep a-z and 0-9, collapse every run of anything else to one '-',
-# no '-' at either end.
-slug() { # TEXT
-	printf '%s' "$1" | LC_ALL=C tr '[:upper:]' '[:lower:]' |
-		LC_ALL=C tr -cs '[:lower:][:digit:]' '-' | sed 's/^-//; s/-$//'
-}
-
-# A slug, or the start of one followed by '*' ("smap-implicit-*"); a
-# leading '~' marks an intermittent erratum (see x86/errata.txt).
-is_slug_pattern() { # PATTERN
-	[[ $1 =~ ^~?[a-z0-9]+(-[a-z0-9]+)*(-?\*)?$ ]]
-}
-
-# Errata: one entry per line, six fields separated by '|':
-#   accelerator | test | case slug pattern | rule | other accelerator | observed
-check_erratum() { # FILE LINE ACCELERATOR TEST PATTERN COMPLETE(yes/no)
-	local file=$1 line=$2 accelerator=$3 test=$4 pattern=$5 complete=$6
-	if [ "$complete" != yes ]; then
-		config_error "$file" "$line" "an erratum has six '|'-separated fields:" \
-			"accelerator | test | case slug | rule | other accelerator | observed"
-	elif ! is_word_in "$accelerator" "$errata_accelerators"; then
-		config_error "$file" "$line" "accelerator must be one of: $errata_accelerators; not '$accelerator'"
-	elif [[ ! $test =~ ^[A-Za-z0-9_-]+$ ]]; then
-		config_error "$file" "$line" "'$test' is not a test image name (like smap)"
-	elif ! is_slug_pattern "$pattern"; then
-		config_error "$file" "$line" "'$pattern' is not a case slug (a-z, 0-9, single '-', optional trailing '*', optional leading '~')"
-	else
-		return 0
-	fi
-	return 1
-}
-
-parse_errata() { # FILE: fills errata_entries; returns 1 on any error
-	local file=$1 index line_number complete errors_before=$config_error_count
-	local accelerator test pattern rule other observed extra
-	[ -e "$file" ] || return 0
-	read_meaningful_lines "$file"
-	for index in "${!config_lines[@]}"; do
-		line_number=${config_line_numbers[$index]}
-		IFS='|' read -r accelerator test pattern rule other observed extra <<<"${config_lines[$index]}"
-		trim_into accelerator "$accelerator"
-		trim_into test "$test"
-		trim_into pattern "$pattern"
-		trim_into rule "$rule"
-		trim_into other "$other"
-		trim_into observed "$observed"
-		complete=yes
-		if [ -n "$extra" ] || [ -z "$rule" ] || [ -z "$other" ] || [ -z "$observed" ]; then
-			complete=no
-		fi
-		if check_erratum "$file" "$line_number" "$accelerator" "$test" "$pattern" "$complete"; then
-			errata_entries+=("$accelerator|$test|$pattern")
-		fi
-	done
-	[ "$config_error_count" -eq "$errors_before" ]
-}
-
-# Does an erratum listed for ENTRY_ACCELERATOR apply under ACCELERATOR?  An
-# entry for kvm applies to every KVM, one for kvm-pvm only to kvm_pvm's.
-erratum_applies() { # ENTRY_ACCELERATOR ACCELERATOR
-	[ "$1" = "$2" ] || { [ "$1" = kvm ] && [ "$2" = kvm-pvm ]; }
-}
-
-# The list for the guest's errata= word: "a,b*", or nothing.
-errata_patterns() { # ACCELERATOR TEST
-	local accelerator=$1 test=$2 entry entry_accelerator entry_test pattern list=""
-	for entry in "${errata_entries[@]}"; do
-		IFS='|' read -r entry_accelerator entry_test pattern <<<"$entry"
-		if [ "$entry_test" = "$test" ] && erratum_applies "$entry_accelerator" "$accelerator"; then
-			list+=${list:+,}$pattern
-		fi
-	done
-	printf '%s' "$list"
 }
