@@ -4,7 +4,9 @@
 #
 # QEMU's status alone is easy to fool: QEMU also exits 1 when it cannot
 # start, and 0 when the guest resets.  So a pass needs the exit device's
-# "pass" and one SUMMARY line that agrees with it.  classify_boot sets:
+# "pass", one SUMMARY line that agrees with it, and result lines that agree
+# with the SUMMARY (a guest whose counting broke must not pass).
+# classify_boot sets:
 #   outcome_status  0 pass, 77 skip, 124 timeout, >=128 signal, other fail
 #   outcome_kind    pass | skip | guest-failure | hypervisor-failure | error
 #   outcome_detail  "12 tests" for a pass, otherwise the reason
@@ -109,8 +111,24 @@ describe_hypervisor_failure() { # STDERR_LOG ELF
 	return 0
 }
 
+# Do the guest's result lines add up to its SUMMARY?  Every check prints
+# one PASS:, FAIL:, XFAIL:, XPASS: or SKIP: line (INFO: and ERRATA: are not
+# checks), and SUMMARY counts FAIL and XPASS as unexpected failures.
+# Otherwise sets summary_mismatch to the numbers, and returns 1.
+summary_matches_result_lines() {
+	local results=$((pass_lines + fail_lines + xfail_lines + xpass_lines + skip_lines))
+	summary_mismatch=""
+	[ "$results" -eq "$summary_tests" ] && [ $((fail_lines + xpass_lines)) -eq "$summary_failures" ] &&
+		[ "$xfail_lines" -eq "$summary_expected" ] && [ "$skip_lines" -eq "$summary_skipped" ] && return 0
+	summary_mismatch="SUMMARY has $summary_tests tests, $summary_failures unexpected failures,"
+	summary_mismatch+=" $summary_expected expected failures, $summary_skipped skipped; the lines show"
+	summary_mismatch+=" $results results, $((fail_lines + xpass_lines)) FAIL or XPASS, $xfail_lines XFAIL,"
+	summary_mismatch+=" $skip_lines SKIP"
+	return 1
+}
+
 # QEMU exited through the exit device with the guest's CODE: check it
-# against the SUMMARY line.
+# against the SUMMARY line, and that against the result lines.
 classify_guest_exit() { # CODE SERIAL STDERR_LOG
 	local code=$1 serial=$2 stderr_log=$3
 	if [ "$summary_lines" -gt 1 ]; then
@@ -120,6 +138,8 @@ classify_guest_exit() { # CODE SERIAL STDERR_LOG
 		set_outcome 1 error "QEMU failed to start: $(last_meaningful_line <"$stderr_log")"
 	elif [ "$summary_lines" -eq 0 ]; then
 		set_outcome 1 error "guest exit code $code without a SUMMARY line; last line: $last_line"
+	elif ! summary_matches_result_lines; then
+		set_outcome 1 error "guest summary disagrees with its result lines: $summary_mismatch"
 	elif [ "$code" -eq 0 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -gt "$summary_skipped" ]; then
 		set_outcome 0 pass "$(summary_counts)"
 	elif [ "$code" -eq 77 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -eq "$summary_skipped" ]; then

@@ -116,6 +116,50 @@ expect_line "$work/out" '^FAIL pass-expected-to-fail (expected fail, got: QEMU k
 QEMU=$work/no-qemu run_runner "$work/out" -f "$work/broken.cfg" hang
 expect_line "$work/out" 'install the qemu-system-x86 package' "a missing QEMU names its package"
 
+# ---- the status table (issue 11) ----
+# A guest failure is a FAIL that names the first failing check; the exit
+# device's "fail" (QEMU status 3) is never a pass; a SUMMARY that disagrees
+# with the result lines is a failure of its own.
+{
+	printf '[guest-fails]\nfile = selftest.flat\ntest_args = fail\n\n'
+	fake_section summary-hides-a-failure
+	fake_section summary-counts-a-skip-never-printed
+	fake_section summary-misses-an-expected-failure
+	fake_section status-3-with-a-passing-summary
+	fake_section status-3-with-a-failing-summary
+	fake_section status-3-without-output
+} >"$work/status.cfg"
+fake_guest summary-hides-a-failure 1 "PASS: one" "FAIL: two" "INFO: not a check" \
+	"SUMMARY: 2 tests, 0 unexpected failures, 0 skipped"
+fake_guest summary-counts-a-skip-never-printed 1 "PASS: one" "PASS: two" \
+	"SUMMARY: 2 tests, 0 unexpected failures, 1 skipped"
+fake_guest summary-misses-an-expected-failure 1 "PASS: one" "XFAIL: two" \
+	"SUMMARY: 2 tests, 0 unexpected failures, 0 skipped"
+fake_guest status-3-with-a-passing-summary 3 "PASS: one" "SUMMARY: 1 tests, 0 unexpected failures, 0 skipped"
+fake_guest status-3-with-a-failing-summary 3 "PASS: one" "FAIL: two" \
+	"SUMMARY: 2 tests, 1 unexpected failures, 0 skipped"
+fake_guest status-3-without-output 3
+ACCEL=tcg QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/status.cfg" summary-hides-a-failure \
+	summary-counts-a-skip-never-printed summary-misses-an-expected-failure status-3-with-a-passing-summary status-3-with-a-failing-summary \
+	status-3-without-output
+ACCEL=tcg run_runner "$work/out-real" -f "$work/status.cfg" guest-fails
+expect_line "$work/out-real" '^FAIL guest-fails (1 of 17 tests failed, first: deliberately failing check)$' \
+	"a failing guest is a FAIL naming its first failing check"
+expect_line "$work/out" '^FAIL summary-hides-a-failure (guest summary disagrees with its result lines: SUMMARY has 2 tests, 0 unexpected failures, 0 expected failures, 0 skipped; the lines show 2 results, 1 FAIL or XPASS, 0 XFAIL, 0 SKIP)$' \
+	"a FAIL line under a SUMMARY of 0 failures is a mismatch failure"
+expect_line "$work/out" '^FAIL summary-counts-a-skip-never-printed (guest summary disagrees' \
+	"a SUMMARY that counts a SKIP line not printed is a mismatch failure"
+expect_line "$work/out" '^FAIL summary-misses-an-expected-failure (guest summary disagrees' \
+	"a SUMMARY that leaves out an XFAIL line is a mismatch failure"
+expect_line "$work/out" '^FAIL status-3-with-a-passing-summary (guest exit code 1 disagrees with its SUMMARY' \
+	"status 3 with a passing SUMMARY is a failure"
+expect_line "$work/out" '^FAIL status-3-with-a-failing-summary (1 of 2 tests failed, first: two)$' \
+	"status 3 with a failing SUMMARY is the guest's failure"
+expect_line "$work/out" '^FAIL status-3-without-output (guest exit code 1 without a SUMMARY line' \
+	"status 3 without output is a failure"
+expect_no_line "$work/out" '^PASS' "QEMU status 3 is never a pass"
+expect_line "$work/out" '^SUMMARY: 0 passed, 6 failed, 0 skipped' "each counts as failed"
+
 # ---- errata (issue 10) ----
 # An entry that matches no check is reported; under -S it is a failure.
 cat >"$work/errata.txt" <<'ERRATA'
@@ -128,7 +172,7 @@ ERRATA
 	fake_section errata-unused
 	fake_section errata-used
 } >"$work/errata.cfg"
-fake_guest errata-unused 1 "PASS: something" "ERRATA: used= unused=1" \
+fake_guest errata-unused 1 "PASS: something" "ERRATA: used= unused=1,2" \
 	"SUMMARY: 1 tests, 0 unexpected failures, 0 skipped"
 fake_guest errata-used 1 "XFAIL: a case the guest used" "ERRATA: used=2 unused=" \
 	"SUMMARY: 1 tests, 0 unexpected failures, 1 expected failures, 0 skipped"
@@ -138,7 +182,7 @@ expect_line "$work/fake/errata-used.arguments" \
 	"the guest gets errata=PATTERN=OUTCOMES+CONDITIONS for its accelerator, in file order"
 expect_line "$work/out" "^unused erratum $work/errata.txt:2 (tcg | selftest | made-up-case-that-matches-nothing)" \
 	"an erratum that matched no check is named with file:line"
-expect_no_line "$work/out" "unused erratum .*:3 " "an erratum that one section used is not unused"
+expect_no_line "$work/out" "unused erratum .*:3 " "an erratum that one section used and another did not is not unused"
 expect_line "$work/out" '^SUMMARY: 2 passed, 0 failed, 0 skipped' "without -S an unused erratum is not a failure"
 expect_line "$work/out" '^exit status 0' "without -S the run passes"
 expect_line "$root/logs/errata-unused.log" "1 $work/errata.txt:2 .* -- UNUSED" "the log says which errata went unused"
