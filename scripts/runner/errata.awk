@@ -45,9 +45,11 @@ function slug(text) {
 	return text
 }
 
+# Each mistake as FILE:LINE: message, the first 20 of them; END counts the
+# rest, so that an old list does not bury the screen.
 function error(message) {
-	printf "%s:%d: %s\n", name, FNR, message > "/dev/stderr"
-	errors++
+	if (++errors <= 20)
+		printf "%s:%d: %s\n", name, FNR, message > "/dev/stderr"
 }
 
 # What is wrong with an outcome, or "" when it is one the guest can report:
@@ -194,6 +196,8 @@ function print_array(array_name, values,    i, text) {
 }
 
 END {
+	if (errors > 20)
+		printf "%s: %d more mistakes\n", name, errors - 20 > "/dev/stderr"
 	if (errors)
 		exit 1
 	if (slugs)
