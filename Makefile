@@ -66,8 +66,9 @@ x86/%.flat: x86/%.o x86/cstart64.o $(LIBRARY) x86/flat.lds scripts/link-image.sh
 run: x86/$(MAIN_IMAGE).flat
 	x86/run $<
 
+# RUN_TESTS_FLAGS: more flags for ./run_tests.sh (.ci/run passes -S).
 check: all
-	./run_tests.sh
+	./run_tests.sh $(RUN_TESTS_FLAGS)
 
 standalone: all
 	scripts/standalone.sh

@@ -13,6 +13,8 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/runner/config.sh
 . "$root/scripts/runner/config.sh"
+# shellcheck source=scripts/runner/errata.sh
+. "$root/scripts/runner/errata.sh"
 # shellcheck source=scripts/runner/qemu.sh
 . "$root/scripts/runner/qemu.sh"
 # shellcheck source=scripts/runner/outcome.sh
@@ -89,7 +91,7 @@ main() {
 	image_directory=$root/x86
 	# Boots as the runner does, errata included, so known disagreements
 	# do not show up as failed boots.
-	parse_errata "$root/x86/errata.txt" || exit 2
+	parse_errata "$root/x86/errata.txt" x86/errata.txt || exit 2
 	find_qemu || { echo "bench.sh: $qemu_missing_reason" >&2; exit 2; }
 	probe_kvm
 	if [ -z "$accelerators" ]; then

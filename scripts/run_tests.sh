@@ -7,6 +7,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runner=$root/scripts/runner
 # shellcheck source=scripts/runner/config.sh
 . "$runner/config.sh"
+# shellcheck source=scripts/runner/errata.sh
+. "$runner/errata.sh"
 # shellcheck source=scripts/runner/qemu.sh
 . "$runner/qemu.sh"
 # shellcheck source=scripts/runner/outcome.sh
@@ -19,7 +21,7 @@ runner=$root/scripts/runner
 usage() {
 	cat <<EOF
 Usage: ./run_tests.sh [-h] [-v] [-a] [-g GROUP]... [-j N] [-t] [-l] [-J FILE]
-                      [-f CFG] [TEST]...
+                      [-f CFG] [-E ERRATA] [-S] [TEST]...
 Runs the tests of x86/unittests.cfg (or just the TESTs named) and prints
 PASS/FAIL/SKIP name (detail) for each, then
 SUMMARY: N passed, N failed, N skipped.  Logs go to logs/<test>.log.
@@ -33,6 +35,8 @@ SUMMARY: N passed, N failed, N skipped.  Logs go to logs/<test>.log.
   -l        list the selected tests, run nothing
   -J FILE   also write a JUnit XML report to FILE
   -f CFG    read CFG instead of x86/unittests.cfg
+  -E ERRATA read ERRATA instead of x86/errata.txt
+  -S        strict: an erratum that matched no check is a failure
 
 Environment: QEMU (binary), ACCEL (kvm|tcg), MACHINE (microvm|pc|q35|qboot),
 TIMEOUT (seconds, or like 90s or 2m), QEMU_EXTRA (words added to every QEMU).
@@ -48,9 +52,10 @@ usage_error() { # MESSAGE
 
 parse_options() {
 	local option
-	verbose=no all=no tap=no list=no junit="" jobs=$(nproc) config=$root/x86/unittests.cfg
+	verbose=no all=no tap=no list=no strict=no junit="" jobs=$(nproc) config=$root/x86/unittests.cfg
+	errata_file=$root/x86/errata.txt
 	groups=()
-	while getopts "hvag:j:tlJ:f:" option; do
+	while getopts "hvag:j:tlJ:f:E:S" option; do
 		case $option in
 		h) usage; exit 0 ;;
 		v) verbose=yes ;;
@@ -61,6 +66,8 @@ parse_options() {
 		l) list=yes ;;
 		J) junit=$OPTARG ;;
 		f) config=$OPTARG ;;
+		E) errata_file=$OPTARG ;;
+		S) strict=yes ;;
 		*) usage_error "unknown option" ;;
 		esac
 	done
@@ -148,29 +155,30 @@ start_test() { # INDEX
 	local index=$1 name=${selected_tests[$1]}
 	(
 		run_test "$name" "$root/logs/$name.log"
-		printf '%s\n%s\n%s\n%s\n%s\n' "$result_word" "$result_status" "$result_seconds" \
+		printf '%s\n%s\n%s\n%s\n%s\n%s\n%s\n' "$result_word" "$result_status" "$result_seconds" \
 			"$result_detail" "$(sed -n 's/^command: //p' "$root/logs/$name.log")" \
-			>"$run_directory/result.$index"
+			"${errata_used[*]}" "${errata_unused[*]}" >"$run_directory/result.$index"
 	) &
 	running_tests[$!]=$index
 }
 
 # Waits for any running test and reports it.
 collect_test() {
-	local finished index word status seconds detail command
+	local finished index word status seconds detail command used="" unused=""
 	wait -n -p finished
 	index=${running_tests[$finished]}
 	unset "running_tests[$finished]"
-	if ! { read -r word && read -r status && read -r seconds && read -r detail && read -r command; } \
-		<"$run_directory/result.$index" 2>/dev/null; then
-		word=FAIL seconds=0 command=""
+	if ! { read -r word && read -r status && read -r seconds && read -r detail && read -r command &&
+		read -r used && read -r unused; } 2>/dev/null <"$run_directory/result.$index"; then
+		word=FAIL seconds=0 command="" used="" unused=""
 		detail="the runner's worker for this test died; see logs/${selected_tests[$index]}.log"
 	fi
+	note_errata_use "$used" "$unused"
 	report_test "${selected_tests[$index]}" "$word" "$seconds" "$detail" "$command"
 }
 
-report_test() { # NAME WORD SECONDS DETAIL COMMAND
-	local name=$1 word=$2 seconds=$3 detail=$4 command=$5
+report_test() { # NAME WORD SECONDS DETAIL COMMAND [LOG]
+	local name=$1 word=$2 seconds=$3 detail=$4 command=$5 log=${6-$root/logs/$1.log}
 	reported=$((reported + 1))
 	case $word in
 	PASS) passed=$((passed + 1)) ;;
@@ -183,8 +191,35 @@ report_test() { # NAME WORD SECONDS DETAIL COMMAND
 	else
 		print_result_line "$word" "$name" "$detail"
 	fi
-	[ -n "$junit" ] && junit_test_case "$word" "$name" "$detail" "$seconds" "$root/logs/$name.log" \
+	[ -n "$junit" ] && junit_test_case "$word" "$name" "$detail" "$seconds" "$log" \
 		>>"$run_directory/junit"
+}
+
+# Remembers which errata a section used and left unused (entry numbers).
+note_errata_use() { # USED UNUSED
+	local index
+	for index in $1; do erratum_used[$index]=1; done
+	for index in $2; do erratum_unused[$index]=1; done
+}
+
+# An erratum is unused when a section that ran its test said so and no
+# section used it: a stale entry would otherwise hide nothing and rot.
+# Prints one line each (a FAIL under -S) and keeps them for JUnit.
+report_unused_errata() {
+	local index
+	unused_errata=()
+	for index in "${!errata_line[@]}"; do
+		if [ -z "${erratum_unused[$index]+set}" ] || [ -n "${erratum_used[$index]+set}" ]; then
+			continue
+		fi
+		describe_erratum "$index"
+		unused_errata+=("unused erratum $erratum_description")
+		if [ "$strict" = yes ]; then
+			report_test errata FAIL 0 "unused erratum $erratum_description" "" ""
+		else
+			echo "${comment}unused erratum $erratum_description"
+		fi
+	done
 }
 
 write_junit() { # WALL_SECONDS
@@ -194,10 +229,18 @@ write_junit() { # WALL_SECONDS
 			"$reported" "$failed" "$skipped" "$1"
 		printf ' <testsuite name="canon" tests="%d" failures="%d" skipped="%d" time="%s">\n' \
 			"$reported" "$failed" "$skipped" "$1"
+		junit_properties "${unused_errata[@]}"
 		[ -r "$run_directory/junit" ] && cat "$run_directory/junit"
 		echo ' </testsuite>'
 		echo '</testsuites>'
 	} >"$junit"
+}
+
+# PATH as messages show it: x86/errata.txt inside the tree, else as given.
+relative_to_root() { # PATH
+	local path=$1
+	[[ $path == /* ]] || path=$PWD/$path
+	if [[ $path == "$root/"* ]]; then printf '%s' "${path#"$root/"}"; else printf '%s' "$1"; fi
 }
 
 cleanup() {
@@ -208,13 +251,15 @@ cleanup() {
 
 run_selected_tests() {
 	local index start=$EPOCHREALTIME
-	declare -gA running_tests=()
+	declare -gA running_tests=() erratum_used=() erratum_unused=()
 	reported=0 passed=0 failed=0 skipped=0
 	for index in "${!selected_tests[@]}"; do
 		while [ ${#running_tests[@]} -ge "$jobs" ]; do collect_test; done
 		start_test "$index"
 	done
 	while [ ${#running_tests[@]} -gt 0 ]; do collect_test; done
+	report_unused_errata
+	[ "$tap" = yes ] && printf '1..%d\n' "$reported"
 	[ -n "$junit" ] && write_junit "$(elapsed_since "$start")"
 	printf '%sSUMMARY: %d passed, %d failed, %d skipped\n' "$comment" "$passed" "$failed" "$skipped"
 	[ "$failed" -eq 0 ]
@@ -228,7 +273,7 @@ main() {
 	parse_options "$@"
 	check_environment
 	parse_config "$config" || exit 2
-	parse_errata "$root/x86/errata.txt" || exit 2
+	parse_errata "$errata_file" "$(relative_to_root "$errata_file")" || exit 2
 	select_tests
 	[ "$config" = "$root/x86/unittests.cfg" ] && warn_unlisted_tests
 	if [ "$list" = yes ]; then
@@ -247,7 +292,7 @@ main() {
 	[ "$tap" = yes ] && comment="# "
 	setup_colours "$([ "$tap" = yes ] && echo no || echo yes)"
 	ARCH=$(sed -n 's/^ARCH=//p' "$root/config.mak" 2>/dev/null)
-	[ "$tap" = yes ] && printf 'TAP version 13\n1..%d\n' ${#selected_tests[@]}
+	[ "$tap" = yes ] && printf 'TAP version 13\n'
 	probe_once
 	run_selected_tests
 }

@@ -10,9 +10,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runner=$root/scripts/runner
 # shellcheck source=scripts/runner/config.sh
 . "$runner/config.sh"
+# shellcheck source=scripts/runner/errata.sh
+. "$runner/errata.sh"
 
 # The runner files a standalone test carries, in the order they are needed.
-library_files="config.sh qemu.sh outcome.sh test.sh"
+library_files="config.sh errata.sh qemu.sh outcome.sh test.sh"
 
 header() { # NAME
 	local version
@@ -32,18 +34,18 @@ HEADER
 
 # The section and its errata as bash declarations the runner code reads.
 section_data() { # NAME
-	local name=$1 key image entry
+	local name=$1 key array
 	local -A fields=()
-	local -a entries=()
-	image=$(section_image "$name")
 	for key in $config_keys; do
 		[ -n "${section_field[$name/$key]+set}" ] && fields[$name/$key]=${section_field[$name/$key]}
 	done
-	for entry in "${errata_entries[@]}"; do
-		[[ $entry == *"|$image|"* ]] && entries+=("$entry")
-	done
 	declare -p fields | sed 's/^declare -A fields=/section_field=/'
-	declare -p entries | sed 's/^declare -a entries=/errata_entries=/'
+	# All the errata arrays, whole: select_errata picks the test's entries.
+	for array in errata_line errata_accelerator errata_conditions errata_test errata_pattern \
+		errata_outcomes errata_by_test; do
+		declare -p "$array" | sed 's/^declare -[aA] /&-g /'
+	done
+	echo "errata_file_name=$(shell_quote "$errata_file_name")"
 	echo "section_names=($(shell_quote "$name"))"
 	echo "ARCH=${ARCH:-x86_64}"
 }
@@ -119,7 +121,7 @@ write_standalone() { # NAME OUTPUT
 main() {
 	local name failed=0
 	parse_config "$root/x86/unittests.cfg" || exit 2
-	parse_errata "$root/x86/errata.txt" || exit 2
+	parse_errata "$root/x86/errata.txt" x86/errata.txt || exit 2
 	ARCH=$(sed -n 's/^ARCH=//p' "$root/config.mak" 2>/dev/null)
 	mkdir -p "$root/tests"
 	for name in "${section_names[@]}"; do

@@ -1,233 +1,73 @@
-# shellcheck shell=bash
-# config.sh: reads x86/unittests.cfg and x86/errata.txt (sourced, not run).
-#
-# The cfg is kvm-unit-tests' format: "[name]" starts a section, "key = value"
-# lines fill it, a line starting with "#" is a comment ("#GP" may appear in
-# values, so a "#" later in a line is kept).  Parsing fills:
+# shellcheck shell=bash disable=SC2034 # the arrays are read by the other runner files
+# config.sh: reads x86/unittests.cfg (sourced, not run) through config.awk,
+# which checks every line and prints the sections as bash assignments:
 #   section_names   the section names, in file order
 #   section_field   ["name/key"] = value, for every key the section sets
 #   section_line    ["name"] = line number of its "[name]" header
-# Errata parsing fills errata_entries with "accelerator|test|pattern" strings.
 # Every mistake is printed as FILE:LINE: message; the caller decides to stop.
 
 config_keys="file smp extra_params qemu_params test_args groups arch accel timeout check machine expect"
 config_machines="microvm pc q35 qboot"
-errata_accelerators="tcg kvm kvm-pvm"
+config_awk=${BASH_SOURCE[0]%/*}/config.awk # no $(dirname): sourcing forks nothing
 
 declare -a section_names=()
 declare -A section_field=()
 declare -A section_line=()
-declare -a errata_entries=()
-# What read_meaningful_lines read last.
-declare -a config_lines=() config_line_numbers=()
-config_error_count=0
-
-config_error() { # FILE LINE MESSAGE...
-	local file=$1 line=$2
-	shift 2
-	echo "$file:$line: $*" >&2
-	config_error_count=$((config_error_count + 1))
-}
-
-# Sets the variable named VARIABLE to TEXT without leading and trailing
-# blanks.  An assignment, not a $(...): no subshell for every line read.
-trim_into() { # VARIABLE TEXT
-	local -n trim_target_=$1
-	local trim_text_=$2
-	trim_text_=${trim_text_#"${trim_text_%%[![:space:]]*}"}
-	# shellcheck disable=SC2034  # a nameref: this sets the caller's variable
-	trim_target_=${trim_text_%"${trim_text_##*[![:space:]]}"}
-}
-
-# The lines of FILE that say something, trimmed, in config_lines, and their
-# line numbers in config_line_numbers: blank lines and "#" comments are
-# dropped, as both the cfg and the errata file define them.
-read_meaningful_lines() { # FILE
-	local raw line number=0
-	config_lines=() config_line_numbers=()
-	while IFS= read -r raw || [ -n "$raw" ]; do
-		number=$((number + 1))
-		trim_into line "$raw"
-		if [ -n "$line" ] && [[ $line != "#"* ]]; then
-			config_lines+=("$line")
-			config_line_numbers+=("$number")
-		fi
-	done <"$1"
-}
 
 is_word_in() { # WORD LIST: is WORD one of the blank-separated LIST?
 	[[ " $2 " == *" $1 "* ]]
 }
 
-# One value's own rules, so that a typo fails here and not at run time.
-check_config_value() { # FILE LINE KEY VALUE
-	local file=$1 line=$2 key=$3 value=$4
-	case $key in
-	smp)
-		[[ $value =~ ^[1-9][0-9]*$ ]] || config_error "$file" "$line" "smp must be a positive number, not '$value'" ;;
-	timeout)
-		[[ $value =~ ^[0-9]+(\.[0-9]+)?[smh]?$ ]] ||
-			config_error "$file" "$line" "timeout must be seconds (like 90 or 90s, 2m), not '$value'" ;;
-	accel)
-		is_word_in "$value" "kvm tcg" || config_error "$file" "$line" "accel must be kvm or tcg, not '$value'" ;;
-	machine)
-		is_word_in "$value" "$config_machines" ||
-			config_error "$file" "$line" "machine must be one of: $config_machines; not '$value'" ;;
-	expect)
-		is_word_in "$value" "pass fail skip" ||
-			config_error "$file" "$line" "expect must be pass, fail or skip, not '$value'" ;;
-	extra_params)
-		[[ " $value " != *" -append "* ]] ||
-			config_error "$file" "$line" "put the guest's words in test_args, not -append in extra_params" ;;
-	check)
-		local condition
-		for condition in $value; do
-			[[ $condition == /*=* ]] ||
-				config_error "$file" "$line" "check wants PATH=VALUE words with absolute paths, not '$condition'"
-		done ;;
+# Sets the variable named VARIABLE to TEXT without leading and trailing
+# blanks.  An assignment, not a $(...): no subshell.
+trim_into() { # VARIABLE TEXT
+	local -n trim_target_=$1
+	local trim_text_=$2
+	trim_text_=${trim_text_#"${trim_text_%%[![:space:]]*}"}
+	trim_target_=${trim_text_%"${trim_text_##*[![:space:]]}"}
+}
+
+parse_config() { # FILE [NAME]: NAME is how messages call FILE; returns 1 on any error
+	local file=$1 assignments
+	if [ ! -f "$file" ] || [ ! -r "$file" ]; then
+		echo "${2:-$1}: cannot read the test configuration" >&2
+		return 1
+	fi
+	assignments=$(awk -v name="${2:-$1}" -v keys="$config_keys" -v machines="$config_machines" \
+		-f "$config_awk" "$file") || return 1
+	eval "$assignments"
+}
+
+# A duration as cfg and environment give it ("90", "90s", "1.5m", "2h") in
+# microseconds in the variable named VARIABLE; returns 1 when it is not
+# one, or is 0 (there is no "never": only debugging waits forever).
+duration_microseconds_into() { # VARIABLE VALUE
+	local -n duration_target_=$1
+	local value=$2 unit=1 whole fraction
+	case $value in
+	*s) value=${value%s} ;;
+	*m) value=${value%m} unit=60 ;;
+	*h) value=${value%h} unit=3600 ;;
 	esac
+	whole=${value%%.*} fraction=${value#"$whole"}
+	fraction=${fraction#.}
+	[[ -n $whole && $whole != *[!0-9]* && $fraction != *[!0-9]* && $value != *. ]] || return 1
+	fraction=${fraction}000000
+	duration_target_=$(((10#$whole * 1000000 + 10#${fraction:0:6}) * unit))
+	[ "$duration_target_" -gt 0 ]
 }
 
-# Stores one "key = value" line of section NAME.
-add_config_field() { # FILE LINE NAME KEY VALUE
-	local file=$1 line=$2 name=$3 key=$4 value=$5
-	[ "$key" = qemu_params ] && key=extra_params
-	if ! is_word_in "$key" "$config_keys"; then
-		config_error "$file" "$line" "unknown key '$key' (known: $config_keys)"
-		return
-	fi
-	if [ -n "${section_field[$name/$key]+set}" ]; then
-		config_error "$file" "$line" "'$key' is set twice in section [$name]"
-		return
-	fi
-	check_config_value "$file" "$line" "$key" "$value"
-	section_field[$name/$key]=$value
-}
-
-# Starts section NAME; returns 1 if it cannot be used.
-add_config_section() { # FILE LINE NAME
-	local file=$1 line=$2 name=$3
-	if [[ ! $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then
-		config_error "$file" "$line" "bad section name '[$name]' (letters, digits, '_', '.', '-')"
-		return 1
-	fi
-	if [ -n "${section_line[$name]+set}" ]; then
-		config_error "$file" "$line" "duplicate section [$name], first at line ${section_line[$name]}"
-		return 1
-	fi
-	section_line[$name]=$line
-	section_names+=("$name")
-}
-
-parse_config() { # FILE: fills the section arrays; returns 1 on any error
-	local file=$1 index line_number line name="" key value errors_before=$config_error_count
-	if [ ! -r "$file" ]; then
-		echo "$file: cannot read the test configuration" >&2
-		return 1
-	fi
-	read_meaningful_lines "$file"
-	for index in "${!config_lines[@]}"; do
-		line=${config_lines[$index]} line_number=${config_line_numbers[$index]}
-		if [[ $line =~ ^\[(.*)\]$ ]]; then
-			name=${BASH_REMATCH[1]}
-			add_config_section "$file" "$line_number" "$name" || name="-"
-		elif [[ $line =~ ^([A-Za-z_]+)[[:space:]]*=(.*)$ ]]; then
-			key=${BASH_REMATCH[1]}
-			trim_into value "${BASH_REMATCH[2]}"
-			if [ -z "$name" ]; then
-				config_error "$file" "$line_number" "'$key' comes before any [section]"
-			elif [ "$name" != "-" ]; then
-				add_config_field "$file" "$line_number" "$name" "$key" "$value"
-			fi
-		else
-			config_error "$file" "$line_number" "not a [section] or a 'key = value' line: $line"
-		fi
-	done
-	for name in "${section_names[@]}"; do
-		[ -n "${section_field[$name/file]:-}" ] ||
-			config_error "$file" "${section_line[$name]}" "section [$name] has no 'file'"
-	done
-	[ "$config_error_count" -eq "$errors_before" ]
+# Sets formatted_seconds to MICROSECONDS as seconds for messages: "90",
+# "1.5".
+format_seconds() { # MICROSECONDS
+	local fraction
+	printf -v fraction '%06d' $(($1 % 1000000))
+	while [[ $fraction == *0 ]]; do fraction=${fraction%0}; done
+	formatted_seconds=$(($1 / 1000000))${fraction:+.$fraction}
 }
 
 # The image a section boots, without directory or suffix: "selftest".
 section_image() { # NAME
 	local file=${section_field[$1/file]}
 	printf '%s' "${file%.flat}"
-}
-
-# The slug of a printed check name, the rule of report_slug() in lib/report.c:
-# lowercase, keep a-z and 0-9, collapse every run of anything else to one '-',
-# no '-' at either end.
-slug() { # TEXT
-	printf '%s' "$1" | LC_ALL=C tr '[:upper:]' '[:lower:]' |
-		LC_ALL=C tr -cs '[:lower:][:digit:]' '-' | sed 's/^-//; s/-$//'
-}
-
-# A slug, or the start of one followed by '*' ("smap-implicit-*"); a
-# leading '~' marks an intermittent erratum (see x86/errata.txt).
-is_slug_pattern() { # PATTERN
-	[[ $1 =~ ^~?[a-z0-9]+(-[a-z0-9]+)*(-?\*)?$ ]]
-}
-
-# Errata: one entry per line, six fields separated by '|':
-#   accelerator | test | case slug pattern | rule | other accelerator | observed
-check_erratum() { # FILE LINE ACCELERATOR TEST PATTERN COMPLETE(yes/no)
-	local file=$1 line=$2 accelerator=$3 test=$4 pattern=$5 complete=$6
-	if [ "$complete" != yes ]; then
-		config_error "$file" "$line" "an erratum has six '|'-separated fields:" \
-			"accelerator | test | case slug | rule | other accelerator | observed"
-	elif ! is_word_in "$accelerator" "$errata_accelerators"; then
-		config_error "$file" "$line" "accelerator must be one of: $errata_accelerators; not '$accelerator'"
-	elif [[ ! $test =~ ^[A-Za-z0-9_-]+$ ]]; then
-		config_error "$file" "$line" "'$test' is not a test image name (like smap)"
-	elif ! is_slug_pattern "$pattern"; then
-		config_error "$file" "$line" "'$pattern' is not a case slug (a-z, 0-9, single '-', optional trailing '*', optional leading '~')"
-	else
-		return 0
-	fi
-	return 1
-}
-
-parse_errata() { # FILE: fills errata_entries; returns 1 on any error
-	local file=$1 index line_number complete errors_before=$config_error_count
-	local accelerator test pattern rule other observed extra
-	[ -e "$file" ] || return 0
-	read_meaningful_lines "$file"
-	for index in "${!config_lines[@]}"; do
-		line_number=${config_line_numbers[$index]}
-		IFS='|' read -r accelerator test pattern rule other observed extra <<<"${config_lines[$index]}"
-		trim_into accelerator "$accelerator"
-		trim_into test "$test"
-		trim_into pattern "$pattern"
-		trim_into rule "$rule"
-		trim_into other "$other"
-		trim_into observed "$observed"
-		complete=yes
-		if [ -n "$extra" ] || [ -z "$rule" ] || [ -z "$other" ] || [ -z "$observed" ]; then
-			complete=no
-		fi
-		if check_erratum "$file" "$line_number" "$accelerator" "$test" "$pattern" "$complete"; then
-			errata_entries+=("$accelerator|$test|$pattern")
-		fi
-	done
-	[ "$config_error_count" -eq "$errors_before" ]
-}
-
-# Does an erratum listed for ENTRY_ACCELERATOR apply under ACCELERATOR?  An
-# entry for kvm applies to every KVM, one for kvm-pvm only to kvm_pvm's.
-erratum_applies() { # ENTRY_ACCELERATOR ACCELERATOR
-	[ "$1" = "$2" ] || { [ "$1" = kvm ] && [ "$2" = kvm-pvm ]; }
-}
-
-# The list for the guest's errata= word: "a,b*", or nothing.
-errata_patterns() { # ACCELERATOR TEST
-	local accelerator=$1 test=$2 entry entry_accelerator entry_test pattern list=""
-	for entry in "${errata_entries[@]}"; do
-		IFS='|' read -r entry_accelerator entry_test pattern <<<"$entry"
-		if [ "$entry_test" = "$test" ] && erratum_applies "$entry_accelerator" "$accelerator"; then
-			list+=${list:+,}$pattern
-		fi
-	done
-	printf '%s' "$list"
 }

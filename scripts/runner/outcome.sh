@@ -4,7 +4,9 @@
 #
 # QEMU's status alone is easy to fool: QEMU also exits 1 when it cannot
 # start, and 0 when the guest resets.  So a pass needs the exit device's
-# "pass" and one SUMMARY line that agrees with it.  classify_boot sets:
+# "pass", one SUMMARY line that agrees with it, and result lines that agree
+# with the SUMMARY (a guest whose counting broke must not pass).
+# classify_boot sets:
 #   outcome_status  0 pass, 77 skip, 124 timeout, >=128 signal, other fail
 #   outcome_kind    pass | skip | guest-failure | hypervisor-failure | error
 #   outcome_detail  "12 tests" for a pass, otherwise the reason
@@ -13,38 +15,60 @@ set_outcome() { # STATUS KIND DETAIL
 	outcome_status=$1 outcome_kind=$2 outcome_detail=$3
 }
 
-# Sets summary_lines (how many SUMMARY lines) and, from the last one,
-# summary_tests, summary_failures, summary_expected and summary_skipped.
-read_summary() { # SERIAL
+# Reads the guest's output once, in bash (a guest prints hundreds of lines
+# and a fork per question would cost more than the reading).  Sets:
+#   serial_lines       the lines, without carriage returns
+#   summary_lines      how many SUMMARY lines; from the last one
+#                      summary_tests, summary_failures, summary_expected and
+#                      summary_skipped
+#   pass_lines fail_lines xfail_lines xpass_lines skip_lines
+#                      how many result lines of each kind start a line
+#   first_failure      the first FAIL: or XPASS: line ("FAIL: " dropped)
+#   first_skip         the first SKIP: line, "SKIP: " dropped
+#   errata_report_line the last ERRATA: line, errata_report_lines how many
+#   last_line          the last line that is not blank
+scan_serial() { # SERIAL
 	local line pattern
 	pattern='^SUMMARY: ([0-9]+) tests, ([0-9]+) unexpected failures(, ([0-9]+) expected failures)?, ([0-9]+) skipped'
+	serial_lines=()
+	[ -r "$1" ] && mapfile -t serial_lines <"$1"
+	serial_lines=("${serial_lines[@]%$'\r'}")
 	summary_lines=0 summary_tests=0 summary_failures=0 summary_expected=0 summary_skipped=0
-	while IFS= read -r line; do
-		[[ $line =~ $pattern ]] || continue
-		summary_lines=$((summary_lines + 1))
-		summary_tests=${BASH_REMATCH[1]} summary_failures=${BASH_REMATCH[2]}
-		summary_expected=${BASH_REMATCH[4]:-0} summary_skipped=${BASH_REMATCH[5]}
-	done < <(tr -d '\r' <"$1" | grep -a '^SUMMARY: ')
+	pass_lines=0 fail_lines=0 xfail_lines=0 xpass_lines=0 skip_lines=0
+	first_failure="" first_skip="" errata_report_line="" errata_report_lines=0 last_line=""
+	for line in "${serial_lines[@]}"; do
+		case $line in
+		PASS:*) pass_lines=$((pass_lines + 1)) ;;
+		FAIL:*)
+			fail_lines=$((fail_lines + 1))
+			[ -n "$first_failure" ] || first_failure=${line#FAIL: } ;;
+		XPASS:*)
+			xpass_lines=$((xpass_lines + 1))
+			[ -n "$first_failure" ] || first_failure=$line ;;
+		XFAIL:*) xfail_lines=$((xfail_lines + 1)) ;;
+		SKIP:*)
+			skip_lines=$((skip_lines + 1))
+			[ -n "$first_skip" ] || first_skip=${line#SKIP: } ;;
+		ERRATA:*) errata_report_lines=$((errata_report_lines + 1)) errata_report_line=$line ;;
+		SUMMARY:*)
+			[[ $line =~ $pattern ]] || continue
+			summary_lines=$((summary_lines + 1))
+			summary_tests=${BASH_REMATCH[1]} summary_failures=${BASH_REMATCH[2]}
+			summary_expected=${BASH_REMATCH[4]:-0} summary_skipped=${BASH_REMATCH[5]} ;;
+		esac
+		[[ $line == *[![:space:]]* ]] && last_line=$line
+	done
+	shorten first_failure 120
+	shorten first_skip 120
+	shorten last_line 100
+	[ -n "$last_line" ] || last_line="no serial output"
 }
 
-# The first line of one of the KINDS ("FAIL XPASS"), cut to a readable
-# length; "FAIL: " (the first kind's label) is dropped, any other kept.
-first_report_line() { # SERIAL KIND...
-	local serial=$1 first_kind=$2 line
-	shift
-	line=$(tr -d '\r' <"$serial" | awk -v kinds="$*" '
-		BEGIN { count = split(kinds, kind, " ") }
-		{ for (i = 1; i <= count; i++) if (index($0, kind[i] ": ") == 1) { print; exit } }')
-	line=${line#"$first_kind: "}
-	[ ${#line} -gt 120 ] && line="${line:0:117}..."
-	printf '%s' "$line"
-}
-
-last_serial_line() { # SERIAL
-	local line
-	line=$(tr -d '\r' <"$1" | grep -a -v '^[[:space:]]*$' | tail -n 1)
-	[ ${#line} -gt 100 ] && line="${line:0:97}..."
-	printf '%s' "${line:-no serial output}"
+# Cuts the variable named VARIABLE to LENGTH characters, "..." included.
+shorten() { # VARIABLE LENGTH
+	local -n shorten_target_=$1
+	[ ${#shorten_target_} -gt "$2" ] && shorten_target_="${shorten_target_:0:$(($2 - 3))}..."
+	return 0
 }
 
 # "12 tests, 2 expected failures, 1 skipped" from the SUMMARY numbers.
@@ -87,25 +111,41 @@ describe_hypervisor_failure() { # STDERR_LOG ELF
 	return 0
 }
 
+# Do the guest's result lines add up to its SUMMARY?  Every check prints
+# one PASS:, FAIL:, XFAIL:, XPASS: or SKIP: line (INFO: and ERRATA: are not
+# checks), and SUMMARY counts FAIL and XPASS as unexpected failures.
+# Otherwise sets summary_mismatch to the numbers, and returns 1.
+summary_matches_result_lines() {
+	local results=$((pass_lines + fail_lines + xfail_lines + xpass_lines + skip_lines))
+	summary_mismatch=""
+	[ "$results" -eq "$summary_tests" ] && [ $((fail_lines + xpass_lines)) -eq "$summary_failures" ] &&
+		[ "$xfail_lines" -eq "$summary_expected" ] && [ "$skip_lines" -eq "$summary_skipped" ] && return 0
+	summary_mismatch="SUMMARY has $summary_tests tests, $summary_failures unexpected failures,"
+	summary_mismatch+=" $summary_expected expected failures, $summary_skipped skipped; the lines show"
+	summary_mismatch+=" $results results, $((fail_lines + xpass_lines)) FAIL or XPASS, $xfail_lines XFAIL,"
+	summary_mismatch+=" $skip_lines SKIP"
+	return 1
+}
+
 # QEMU exited through the exit device with the guest's CODE: check it
-# against the SUMMARY line.
+# against the SUMMARY line, and that against the result lines.
 classify_guest_exit() { # CODE SERIAL STDERR_LOG
-	local code=$1 serial=$2 stderr_log=$3 failure
+	local code=$1 serial=$2 stderr_log=$3
 	if [ "$summary_lines" -gt 1 ]; then
 		set_outcome 1 error "$summary_lines SUMMARY lines: the guest ran more than once"
 	elif [ "$code" -eq 0 ] && [ "$summary_lines" -eq 0 ] && [ ! -s "$serial" ] &&
 		[ -n "$(last_meaningful_line <"$stderr_log")" ]; then
 		set_outcome 1 error "QEMU failed to start: $(last_meaningful_line <"$stderr_log")"
 	elif [ "$summary_lines" -eq 0 ]; then
-		set_outcome 1 error "guest exit code $code without a SUMMARY line; last line: $(last_serial_line "$serial")"
+		set_outcome 1 error "guest exit code $code without a SUMMARY line; last line: $last_line"
+	elif ! summary_matches_result_lines; then
+		set_outcome 1 error "guest summary disagrees with its result lines: $summary_mismatch"
 	elif [ "$code" -eq 0 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -gt "$summary_skipped" ]; then
 		set_outcome 0 pass "$(summary_counts)"
 	elif [ "$code" -eq 77 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -eq "$summary_skipped" ]; then
-		set_outcome 77 skip "$(first_report_line "$serial" SKIP)"
-		[ -n "$outcome_detail" ] || outcome_detail="no tests ran"
+		set_outcome 77 skip "${first_skip:-no tests ran}"
 	elif [ "$code" -eq 1 ] && [ "$summary_failures" -gt 0 ]; then
-		failure=$(first_report_line "$serial" FAIL XPASS)
-		set_outcome 1 guest-failure "$summary_failures of $summary_tests tests failed, first: ${failure:-?}"
+		set_outcome 1 guest-failure "$summary_failures of $summary_tests tests failed, first: ${first_failure:-?}"
 	else
 		set_outcome 1 error "guest exit code $code disagrees with its SUMMARY ($summary_failures unexpected failures, $summary_tests tests, $summary_skipped skipped)"
 	fi
@@ -120,7 +160,7 @@ classify_plain_exit() { # SERIAL STDERR_LOG
 	elif [ "$summary_lines" -gt 0 ]; then
 		set_outcome 1 error "guest powered off after its SUMMARY without writing the exit device"
 	else
-		set_outcome 1 error "guest reset or triple fault: QEMU exited without the exit device; last line: $(last_serial_line "$serial")"
+		set_outcome 1 error "guest reset or triple fault: QEMU exited without the exit device; last line: $last_line"
 	fi
 }
 
@@ -129,11 +169,11 @@ classify_plain_exit() { # SERIAL STDERR_LOG
 # (timeout's 128 + N), and the guest's SUMMARY line tells which.
 classify_boot() { # TIMEOUT SERIAL STDERR_LOG ELF
 	local seconds=$1 serial=$2 stderr_log=$3 elf=$4 status=$launch_status signal
-	read_summary "$serial"
+	scan_serial "$serial"
 	if [ -n "$hypervisor_failure" ]; then
 		set_outcome 1 hypervisor-failure "$(describe_hypervisor_failure "$stderr_log" "$elf")"
 	elif [ "$status" -eq 124 ] || { [ "$status" -eq 137 ] && seconds_reached "$launch_seconds" "$seconds"; }; then
-		set_outcome 124 error "timeout after ${seconds}s, QEMU killed; last line: $(last_serial_line "$serial")"
+		set_outcome 124 error "timeout after ${seconds}s, QEMU killed; last line: $last_line"
 	elif [ $((status % 2)) -eq 1 ] && { [ "$status" -lt 128 ] || [ "$summary_lines" -gt 0 ]; }; then
 		classify_guest_exit $((status >> 1)) "$serial" "$stderr_log"
 	elif [ "$status" -ge 128 ]; then

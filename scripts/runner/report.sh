@@ -50,3 +50,14 @@ junit_test_case() { # WORD NAME DETAIL SECONDS LOG
 	fi
 	printf '  </testcase>\n'
 }
+
+# The test suite's <properties>: one "unused-erratum" per VALUE.
+junit_properties() { # VALUE...
+	local value
+	[ $# -gt 0 ] || return 0
+	printf '  <properties>\n'
+	for value in "$@"; do
+		printf '   <property name="unused-erratum" value="%s"/>\n' "$(xml_value "$value")"
+	done
+	printf '  </properties>\n'
+}

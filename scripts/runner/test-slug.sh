@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# test-slug.sh: the runner's slug() must turn check names into the same
-# slugs as report_slug() in lib/report.c, or errata would silently not
-# match.  Checks a table of known answers, then (when gcc is here) the
+# test-slug.sh: the runner's slug rule (errata.awk, through print_slugs)
+# must turn check names into the same slugs as report_slug() in
+# lib/report.c, or errata would silently not match.  Checks a table of known answers, then (when gcc is here) the
 # guest's own C function, compiled for the host, on the same names.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=scripts/runner/config.sh
-. "$root/scripts/runner/config.sh"
+# shellcheck source=scripts/runner/errata.sh
+. "$root/scripts/runner/errata.sh"
 
 # name <TAB> slug
 known_answers=$'SMAP: read of user page at CPL 0 with AC=0\tsmap-read-of-user-page-at-cpl-0-with-ac-0
@@ -23,7 +23,7 @@ failures=0
 
 check() { # NAME EXPECTED SOURCE
 	local actual
-	actual=$(slug "$1")
+	actual=$(print_slugs "$1")
 	if [ "$actual" != "$2" ]; then
 		echo "FAIL: slug '$1' is '$actual', $3 says '$2'"
 		failures=$((failures + 1))
@@ -58,5 +58,5 @@ if build_guest_slug "$work/slug"; then
 else
 	echo "SKIP: no gcc or lib/report.c; checked the known answers only"
 fi
-[ "$failures" -eq 0 ] && echo "PASS: slug() agrees with report_slug()"
+[ "$failures" -eq 0 ] && echo "PASS: the runner's slugs agree with report_slug()"
 [ "$failures" -eq 0 ]

@@ -58,15 +58,16 @@ choose_accelerator_or_skip() { # NAME
 }
 
 # The guest's command line: the section's words, then errata=... for the
-# cases this accelerator is known to get wrong.  Sets test_append and
-# test_errata; returns 1 when the line would overflow the guest's 1024-byte
-# buffer.  QEMU's multiboot loader puts the kernel's path in front.
-guest_command_line() { # NAME IDENTITY KERNEL
-	local name=$1 identity=$2 kernel=$3
-	test_errata=$(errata_patterns "$identity" "$(section_image "$name")")
+# cases this accelerator is known to get wrong.  Sets test_append,
+# test_errata_word and test_errata_indices; returns 1 when the line would
+# overflow the guest's 4096-byte buffer.  QEMU's multiboot loader puts the
+# kernel's path and a blank in front of the words.
+guest_command_line() { # NAME ACCELERATOR KERNEL
+	local name=$1 accelerator=$2 kernel=$3
+	select_errata "$accelerator" "$(section_image "$name")"
 	test_append=$(field "$name" test_args)
-	[ -n "$test_errata" ] && test_append+="${test_append:+ }errata=$test_errata"
-	[ $((${#kernel} + 1 + ${#test_append})) -le 1023 ]
+	[ -n "$test_errata_word" ] && test_append+="${test_append:+ }$test_errata_word"
+	[ $((${#kernel} + 1 + ${#test_append})) -le 4095 ]
 }
 
 # Everything up to the QEMU command: sets test_* and qemu_command, or a
@@ -93,7 +94,7 @@ prepare_test() { # NAME [EXTRA...]
 	identity=$test_accelerator
 	[ "$identity" = kvm ] && identity=$kvm_identity
 	if ! guest_command_line "$name" "$identity" "$test_kernel"; then
-		set_result FAIL 1 "guest command line (path, test_args, errata) is over the guest's 1023 bytes: shorten the errata or test_args"
+		set_result FAIL 1 "guest command line (image path, blank, test_args and errata) is over the guest's 4095 bytes: shorten the errata or test_args"
 		return 1
 	fi
 	read -ra extra_words <<<"$(field "$name" extra_params) ${QEMU_EXTRA:-}"
@@ -136,8 +137,8 @@ write_log_header() { # NAME
 	echo "test: $name ($(date '+%Y-%m-%d %H:%M:%S'))"
 	echo "accelerator: $test_identity, $test_cpu_note"
 	echo "machine: $test_machine, image: $test_kernel, timeout: $(timeout_seconds "$test_timeout")s"
-	echo "errata applied: ${test_errata:-none}"
 	echo "command: $(quoted_command)"
+	write_errata_log no
 }
 
 write_log_body() { # SERIAL STDERR_LOG
@@ -146,6 +147,7 @@ write_log_body() { # SERIAL STDERR_LOG
 	echo "---- QEMU stderr ----"
 	cat "$2"
 	echo "---- QEMU status $launch_status after ${launch_seconds}s ----"
+	write_errata_log yes
 }
 
 run_test() { # NAME LOG
@@ -163,6 +165,7 @@ run_test() { # NAME LOG
 	result_seconds=$launch_seconds
 	classify_boot "$(timeout_seconds "$test_timeout")" "$serial" "$stderr_log" "$elf"
 	apply_expectation "$(field "$name" expect pass)"
+	read_errata_report "$errata_report_line" "$errata_report_lines"
 	write_log_body "$serial" "$stderr_log" >>"$log"
 	echo "$result_word $name ($result_detail)" >>"$log"
 	rm -rf "$work"
