@@ -623,7 +623,7 @@ static void check_page_fault_gate_in_user_page(void)
 	}
 	/* For the errata list: an outcome, and which fault CR2 describes. */
 	if (exception_equal(exception(DF_VECTOR, 0), observed) && cr2 != pair.user_page)
-		report_observed(cr2 == data_page + DATA_OFFSET ? "#DF(0) CR2=first fault" :
+		report_observed(cr2 == data_page + DATA_OFFSET ? "#DF(0) CR2=first-fault" :
 								  "#DF(0) CR2=other");
 	else
 		report_observed_exception(observed);

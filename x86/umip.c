@@ -268,23 +268,39 @@ static u64 lar_defined_bits(void)
 	return cpu_vendor() == VENDOR_AMD ? ~(u64)0 : ~LAR_INTEL_UNDEFINED;
 }
 
+/* ZF=0, or the value that was wrong, in the errata list's words ("LAR=0xc0f200"). */
+static void observe_result(const char *instruction, u64 value)
+{
+	char words[32];
+
+	if (value & RESULT_ZF)
+		snprintf(words, sizeof(words), "%s=%#lx", instruction, value & ~RESULT_ZF);
+	else
+		snprintf(words, sizeof(words), "ZF=0");
+	report_observed(words);
+}
+
 static void check_not_covered(void)
 {
 	u64 descriptor = global_descriptor_table[USER_DATA_SELECTOR / 8];
 	const struct {
-		const char *name;
+		const char *name, *instruction;
 		user_function probe;
 		u64 expected;      /* ZF and the value, in the probe's form */
 		u64 defined_bits;  /* the bits the manual defines */
 	} others[] = {
 		/* Access rights: descriptor bits 8-23 of its high dword, as stored. */
-		{ "LAR at CPL 3 with UMIP=1 works", user_lar, RESULT_ZF | lar_expected(descriptor),
-		  lar_defined_bits() },
+		{ .name = "LAR at CPL 3 with UMIP=1 works", .instruction = "LAR", .probe = user_lar,
+		  .expected = RESULT_ZF | lar_expected(descriptor),
+		  .defined_bits = lar_defined_bits() },
 		/* 4 GiB, G=1: the limit scaled to bytes. */
-		{ "LSL at CPL 3 with UMIP=1 works", user_lsl, RESULT_ZF | 0xffffffff, ~(u64)0 },
+		{ .name = "LSL at CPL 3 with UMIP=1 works", .instruction = "LSL", .probe = user_lsl,
+		  .expected = RESULT_ZF | 0xffffffff, .defined_bits = ~(u64)0 },
 		/* ZF=1: readable, writable; nothing loaded. */
-		{ "VERR at CPL 3 with UMIP=1 works", user_verr, RESULT_ZF, ~(u64)0 },
-		{ "VERW at CPL 3 with UMIP=1 works", user_verw, RESULT_ZF, ~(u64)0 },
+		{ .name = "VERR at CPL 3 with UMIP=1 works", .instruction = "VERR",
+		  .probe = user_verr, .expected = RESULT_ZF, .defined_bits = ~(u64)0 },
+		{ .name = "VERW at CPL 3 with UMIP=1 works", .instruction = "VERW",
+		  .probe = user_verw, .expected = RESULT_ZF, .defined_bits = ~(u64)0 },
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(others); i++) {
@@ -297,11 +313,7 @@ static void check_not_covered(void)
 				    !!(value & RESULT_ZF), value & ~RESULT_ZF,
 				    others[i].expected & ~RESULT_ZF,
 				    others[i].defined_bits == ~(u64)0 ? "" : " (bits 19:16 undefined)");
-			char words[32] = "ZF=0";
-
-			if (value & RESULT_ZF)
-				snprintf(words, sizeof(words), "value=%#lx", value & ~RESULT_ZF);
-			report_observed(words);
+			observe_result(others[i].instruction, value);
 			pass = false;
 		}
 		report(pass, "%s", others[i].name);

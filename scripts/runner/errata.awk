@@ -52,12 +52,14 @@ function error(message) {
 		printf "%s:%d: %s\n", name, FNR, message > "/dev/stderr"
 }
 
-# What is wrong with an outcome, or "" when it is one the guest can report:
-# "none", "#UD", "#GP(0)", "#PF(0x15)" or "NAME=VALUE" ("ZF=0", "CS=0x33").
-# An error code is written as the guest prints it (0, or 0x and hex digits
-# without leading zeros) so that its slug matches what the guest saw.
+# What is wrong with one word of an outcome, or "" when it is one the guest
+# can report: "none", "#UD", "#GP(0)", "#PF(0x15)" or "NAME=VALUE" ("ZF=0",
+# "CS=0x33", "CR2=first-fault").  An error code is written as the guest
+# prints it (0, or 0x and hex digits without leading zeros) so that its slug
+# matches what the guest saw.
 function outcome_mistake(word,    mnemonic) {
-	if (word == "none" || word ~ /^[A-Z][A-Z0-9_.]*=(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$/)
+	if (word == "none" ||
+	    word ~ /^[A-Z][A-Z0-9_.]*=(0|[1-9][0-9]*|0x[0-9a-fA-F]+|[a-z][a-z0-9-]*)$/)
 		return ""
 	mnemonic = word
 	sub(/^#/, "", mnemonic)
@@ -120,26 +122,33 @@ function read_case(field,    pattern) {
 	return pattern
 }
 
+# One alternative: an exception (or none) and what else the check saw, or
+# only what the check saw: "#DF(0) CR2=first-fault", "CS=0x33 SS=0x2b".
+function alternative_mistake(alternative,    words, n, i, mistake) {
+	n = split(alternative, words, /[ \t]+/)
+	if (n == 0 || words[1] == "")
+		return "an outcome is missing around an 'or'"
+	for (i = 1; i <= n; i++) {
+		if ((mistake = outcome_mistake(words[i])) != "")
+			return "'" words[i] "': " mistake
+		if (i > 1 && words[i] !~ /=/)
+			return "'" words[i] "': only NAME=VALUE words may follow the first"
+	}
+	return ""
+}
+
 # The outcome field ("#GP(0) or none") as slugs joined by '/' ("gp-0/none").
 function read_outcome(field,    list, n, i, result, mistake) {
-	n = split(trim(field), list, /[ \t]+/)
-	if (n == 0 || list[1] == "") {
+	field = trim(field)
+	if (field == "") {
 		error("the outcome field is empty: give what the implementation does (none, #UD, #GP(0), ZF=0, ...)")
 		return ""
 	}
+	n = split(field, list, /[ \t]+or[ \t]+/)
 	result = ""
 	for (i = 1; i <= n; i++) {
-		if (i % 2 == 0) {
-			if (list[i] != "or")
-				error("outcome alternatives are separated by ' or ', not '" list[i] "'")
-			else if (i == n)
-				error("an outcome is missing after the last 'or'")
-			else
-				continue
-			return ""
-		}
-		if ((mistake = outcome_mistake(list[i])) != "") {
-			error("outcome '" list[i] "': " mistake)
+		if ((mistake = alternative_mistake(trim(list[i]))) != "") {
+			error("outcome '" field "': " mistake)
 			return ""
 		}
 		result = result (i > 1 ? "/" : "") slug(list[i])
