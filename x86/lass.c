@@ -29,8 +29,8 @@
  * Without LASS in CPUID the test SKIPs naming the bit.  The argument
  * "force" runs the cases anyway: CR4.LASS is then not set (bit 27 is
  * reserved), paging rules (SMEP, SMAP, U/S) apply instead, and the cases
- * must FAIL.  No emulator
- * available to this project implements LASS (see ../shared/HOST-NOTES.md).
+ * must FAIL.  Neither QEMU 7.2's TCG nor kvm_pvm implements LASS; Bochs
+ * 2.8 and later does, in its arrow_lake model (docs/host-findings.md).
  */
 #include "cmdline.h"
 #include "cpu-features.h"

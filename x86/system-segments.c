@@ -17,8 +17,8 @@
  *    limit.  The instruction pages compare only the selector's offset with
  *    the limit, but in IA-32e mode the descriptor is both entries (3.5.2),
  *    and reading its upper half past the limit is a table access outside the
- *    table; QEMU's TCG reads the rule this way too.  (A probe on this
- *    project's KVM once accepted such an LTR.)
+ *    table; QEMU's TCG reads the rule this way too, and kvm_pvm
+ *    on an AMD host does not (an erratum).  No manual states it outright.
  *  - #NP(selector) for a descriptor that is not present.
  *  - A load that faults changes nothing: TR, LDTR, and the descriptor's busy
  *    bit stay as they were.
