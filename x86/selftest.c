@@ -29,11 +29,11 @@
 #include "memory.h"
 #include "page-table.h"
 #include "printf.h"
+#include "probe.h"
 #include "processor.h"
 #include "protections.h"
 #include "report.h"
 #include "setup.h"
-#include "user.h"
 #include "vm.h"
 
 static bool upper(u64 address)
@@ -114,45 +114,21 @@ static bool expect_exception(const char *name, struct exception_info expected,
 	return check_outcome(name, expected, observed);
 }
 
-static struct exception_info undefined_opcode(void)
-{
-	u64 code = 0, instruction;
+PROBE(undefined_opcode, KERNEL, "", "ud2", "");
+/* 1 / 0: EDX:EAX = 1, divided by ECX = 0. */
+PROBE(divide_by_zero, KERNEL, "xor %edx, %edx\n\tmov $1, %eax\n\txor %ecx, %ecx", "divl %ecx",
+      "");
 
-	asm volatile("lea 1f(%%rip), %[at]\n1: ud2\n2:\n" EXCEPTION_FIXUP("1b", "2b")
-		     : "+D"(code), [at] "=&r"(instruction));
-	return exception_from_probe(code, instruction);
-}
-
-static struct exception_info divide_by_zero(void)
-{
-	u64 code = 0, instruction;
-	u32 quotient = 1, remainder = 0, divisor = 0;
-
-	/* EDX:EAX are outputs, so the divisor cannot share their registers. */
-	asm volatile("lea 1f(%%rip), %[at]\n1: divl %[divisor]\n2:\n" EXCEPTION_FIXUP("1b", "2b")
-		     : "+D"(code), [at] "=&r"(instruction), "+a"(quotient), "+d"(remainder)
-		     : [divisor] "r"(divisor));
-	return exception_from_probe(code, instruction);
-}
-
-static u64 USER_CODE user_read(u64 address, u64 b, u64 c, u64 d)
-{
-	return *(volatile u64 *)address;
-}
-
-/*
- * A #PF from CPL 3 has U/S=1 in its error code (SDM Vol. 3A 4.7): a ring-3
- * read of a present supervisor page.  Its RIP is somewhere in the compiled
- * user function, so only vector, error code and CR2 are compared.
- */
+/* A #PF from CPL 3 has U/S=1 in its error code (SDM Vol. 3A 4.7). */
 static void check_user_page_fault(u64 supervisor_address)
 {
-	struct user_result result = run_user(user_read, supervisor_address, 0, 0, 0);
-	struct exception_info observed = user_outcome(&result);
-	struct exception_info expected = page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_USER,
-						       supervisor_address, observed.rip);
+	struct exception_info observed =
+		run_probe(PROBE_OF(user_load_quad), 3, supervisor_address, 0, 0, 0).outcome;
 
-	check_outcome("CPL 3 read of a supervisor page raises #PF(P|U)", expected, observed);
+	check_outcome("CPL 3 read of a supervisor page raises #PF(P|U)",
+		      at_cpl(page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_USER, supervisor_address,
+					   (u64)user_load_quad_instruction), 3),
+		      observed);
 }
 
 static void check_exceptions(void)
@@ -164,7 +140,8 @@ static void check_exceptions(void)
 
 	vm_protect(read_only, PAGE_SIZE, VM_SUPERVISOR);
 	vm_free(unmapped);
-	expect_exception("ud2 raises #UD", exception(UD_VECTOR, 0), undefined_opcode());
+	expect_exception("ud2 raises #UD", exception(UD_VECTOR, 0),
+			 run_probe(PROBE_OF(undefined_opcode), 0, 0, 0, 0, 0).outcome);
 	expect_exception("non-canonical read raises #GP(0)", exception(GP_VECTOR, 0),
 			 read_u64_or_fault(non_canonical, &value));
 	expect_exception("read of an unmapped page raises #PF(0)",
@@ -172,7 +149,8 @@ static void check_exceptions(void)
 	expect_exception("write to a read-only page raises #PF(P|W)",
 			 page_fault_at(PAGE_FAULT_PRESENT | PAGE_FAULT_WRITE, (u64)read_only + 8, 0),
 			 write_u64_or_fault((u64)read_only + 8, 1));
-	expect_exception("divide by zero raises #DE", exception(DE_VECTOR, 0), divide_by_zero());
+	expect_exception("divide by zero raises #DE", exception(DE_VECTOR, 0),
+			 run_probe(PROBE_OF(divide_by_zero), 0, 0, 0, 0, 0).outcome);
 	check_user_page_fault((u64)read_only + 8);
 	vm_free(read_only);
 }

@@ -42,28 +42,26 @@
 #include "exceptions.h"
 #include "layout.h"
 #include "page-table.h"
+#include "paging-edits.h"
+#include "probe.h"
 #include "processor.h"
-#include "protection-checks.h"
 #include "protections.h"
 #include "report.h"
-#include "user.h"
+#include "test-fixtures.h"
 #include "user-access.h"
+#include "user.h"
 #include "vm.h"
-
-#define SMEP_FETCH_FAULT (PAGE_FAULT_PRESENT | PAGE_FAULT_FETCH)
-/* What every piece of test code returns in EAX. */
-#define CODE_MAGIC 0x5e9e7a11u
 
 /* The targets a case fetches from. */
 enum target {
-	USER_PAGE,    /* a fresh user page: mov $CODE_MAGIC, %eax; ret */
+	USER_PAGE,    /* a fresh user page holding magic_function */
 	USER_IMAGE,   /* a function in the image's .user.text */
 	RUNS_OFF,     /* nop as the supervisor page's last byte, then the user page */
 	STRADDLES,    /* a 5-byte MOV: 2 bytes supervisor, 3 bytes user */
 };
 
 /* How the CPU gets there. */
-enum way { BY_CALL, BY_JMP, BY_RET, BY_IRETQ, BY_CALL_AT_CPL3 };
+enum way { BY_CALL, BY_JMP, BY_RET, BY_IRETQ, BY_CALL_AT_CPL3, WAYS };
 
 /* What the case changes around the fetch. */
 enum condition {
@@ -78,73 +76,58 @@ enum condition {
 	SUPERVISOR_PML5E, /* ... up to the PML5E (level 5) */
 };
 
+#define FAULT(name_, target_, way_, condition_)                                          \
+	{ .name = name_, .target = target_, .way = way_, .condition = condition_,         \
+	  .faults = true }
+#define RUNS(name_, target_, way_, condition_)                                           \
+	{ .name = name_, .target = target_, .way = way_, .condition = condition_,         \
+	  .faults = false }
+
 static const struct smep_case {
 	const char *name;
 	enum target target;
 	enum way way;
 	enum condition condition;
-	bool faults;
+	bool faults; /* #PF(P|I) at the fetch, or the code runs and returns */
 } cases[] = {
-	{ "CPL 0 CALL to a user page raises #PF(P|I)", USER_PAGE, BY_CALL, AS_SET_UP, true },
-	{ "CPL 0 JMP to a user page raises #PF(P|I)", USER_PAGE, BY_JMP, AS_SET_UP, true },
-	{ "CPL 0 RET to a user page raises #PF(P|I)", USER_PAGE, BY_RET, AS_SET_UP, true },
-	{ "CPL 0 IRETQ to a user page raises #PF(P|I)", USER_PAGE, BY_IRETQ, AS_SET_UP, true },
-	{ "CPL 0 CALL into .user.text raises #PF(P|I)", USER_IMAGE, BY_CALL, AS_SET_UP, true },
-	{ "running off a supervisor page into a user page raises #PF(P|I)", RUNS_OFF, BY_CALL,
-	  AS_SET_UP, true },
-	{ "an instruction straddling into a user page raises #PF(P|I)", STRADDLES, BY_CALL,
-	  AS_SET_UP, true },
-	{ "CR0.WP=0 does not open SMEP", USER_PAGE, BY_CALL, WP_OFF, true },
-	{ "EFLAGS.AC=1 does not open SMEP", USER_PAGE, BY_CALL, AC_SET, true },
-	{ "CPL 3 CALL to a user page is not affected by SMEP", USER_PAGE, BY_CALL_AT_CPL3,
-	  AS_SET_UP, false },
-	{ "U/S=0 in the PTE only: CPL 0 may run the page", USER_PAGE, BY_CALL, SUPERVISOR_PTE,
-	  false },
-	{ "U/S=0 in the PDE only: CPL 0 may run the page", USER_PAGE, BY_CALL, SUPERVISOR_PDE,
-	  false },
-	{ "U/S=0 in the PDPTE only: CPL 0 may run the page", USER_PAGE, BY_CALL,
-	  SUPERVISOR_PDPTE, false },
-	{ "U/S=0 in the PML4E only: CPL 0 may run the page", USER_PAGE, BY_CALL,
-	  SUPERVISOR_PML4E, false },
-	{ "U/S=0 in the PML5E only: CPL 0 may run the page", USER_PAGE, BY_CALL,
-	  SUPERVISOR_PML5E, false },
-	{ "SMEP=0: CPL 0 CALL to a user page returns", USER_PAGE, BY_CALL, SMEP_OFF, false },
-	{ "SMEP=0: CPL 0 JMP to a user page returns", USER_PAGE, BY_JMP, SMEP_OFF, false },
-	{ "SMEP=0: CPL 0 RET to a user page returns", USER_PAGE, BY_RET, SMEP_OFF, false },
-	{ "SMEP=0: CPL 0 IRETQ to a user page returns", USER_PAGE, BY_IRETQ, SMEP_OFF, false },
-	{ "SMEP=0: running off into a user page returns", RUNS_OFF, BY_CALL, SMEP_OFF, false },
-	{ "SMEP=0: straddling into a user page returns", STRADDLES, BY_CALL, SMEP_OFF, false },
+	FAULT("CPL 0 CALL to a user page raises #PF(P|I)", USER_PAGE, BY_CALL, AS_SET_UP),
+	FAULT("CPL 0 JMP to a user page raises #PF(P|I)", USER_PAGE, BY_JMP, AS_SET_UP),
+	FAULT("CPL 0 RET to a user page raises #PF(P|I)", USER_PAGE, BY_RET, AS_SET_UP),
+	FAULT("CPL 0 IRETQ to a user page raises #PF(P|I)", USER_PAGE, BY_IRETQ, AS_SET_UP),
+	FAULT("CPL 0 CALL into .user.text raises #PF(P|I)", USER_IMAGE, BY_CALL, AS_SET_UP),
+	FAULT("running off a supervisor page into a user page raises #PF(P|I)", RUNS_OFF,
+	      BY_CALL, AS_SET_UP),
+	FAULT("an instruction straddling into a user page raises #PF(P|I)", STRADDLES, BY_CALL,
+	      AS_SET_UP),
+	FAULT("CR0.WP=0 does not open SMEP", USER_PAGE, BY_CALL, WP_OFF),
+	FAULT("EFLAGS.AC=1 does not open SMEP", USER_PAGE, BY_CALL, AC_SET),
+	RUNS("CPL 3 CALL to a user page is not affected by SMEP", USER_PAGE, BY_CALL_AT_CPL3,
+	     AS_SET_UP),
+	RUNS("U/S=0 in the PTE only: CPL 0 may run the page", USER_PAGE, BY_CALL, SUPERVISOR_PTE),
+	RUNS("U/S=0 in the PDE only: CPL 0 may run the page", USER_PAGE, BY_CALL, SUPERVISOR_PDE),
+	RUNS("U/S=0 in the PDPTE only: CPL 0 may run the page", USER_PAGE, BY_CALL,
+	     SUPERVISOR_PDPTE),
+	RUNS("U/S=0 in the PML4E only: CPL 0 may run the page", USER_PAGE, BY_CALL,
+	     SUPERVISOR_PML4E),
+	RUNS("U/S=0 in the PML5E only: CPL 0 may run the page", USER_PAGE, BY_CALL,
+	     SUPERVISOR_PML5E),
+	RUNS("SMEP=0: CPL 0 CALL to a user page returns", USER_PAGE, BY_CALL, SMEP_OFF),
+	RUNS("SMEP=0: CPL 0 JMP to a user page returns", USER_PAGE, BY_JMP, SMEP_OFF),
+	RUNS("SMEP=0: CPL 0 RET to a user page returns", USER_PAGE, BY_RET, SMEP_OFF),
+	RUNS("SMEP=0: CPL 0 IRETQ to a user page returns", USER_PAGE, BY_IRETQ, SMEP_OFF),
+	RUNS("SMEP=0: running off into a user page returns", RUNS_OFF, BY_CALL, SMEP_OFF),
+	RUNS("SMEP=0: straddling into a user page returns", STRADDLES, BY_CALL, SMEP_OFF),
 };
 
 /* ---- code the cases run ---------------------------------------------- */
 
-/* The same function in the user image. */
+/* magic_function's twin in the user image. */
 static u64 USER_CODE user_image_function(u64 a, u64 b, u64 c, u64 d)
 {
-	return CODE_MAGIC;
+	return MAGIC_FUNCTION_RESULT;
 }
 
-/* Ring 3 calls the target and returns what it returned. */
-static u64 USER_CODE user_call(u64 target, u64 b, u64 c, u64 d)
-{
-	return ((u64(*)(void))target)();
-}
-
-/* Supervisor trampolines for call_or_fault(): each goes to its argument. */
-KERNEL_STUB(jump_to, "jmp *%rdi");
-KERNEL_STUB(return_to, "push %rdi\n\tret");
-/* IRETQ to CPL 0 at the argument, with this stack, so that its RET comes back. */
-KERNEL_STUB(iretq_to, "mov %rsp, %rax\n\t"
-		      "mov %ss, %ecx\n\tpush %rcx\n\tpush %rax\n\tpushfq\n\t"
-		      "mov %cs, %ecx\n\tpush %rcx\n\tpush %rdi\n\tiretq");
-
-/* mov $CODE_MAGIC, %eax; ret */
-static const u8 magic_function[] = {
-	0xb8, CODE_MAGIC & 0xff, (CODE_MAGIC >> 8) & 0xff, (CODE_MAGIC >> 16) & 0xff,
-	CODE_MAGIC >> 24, 0xc3,
-};
-static const u8 nop = 0x90;
-
+static const u8 nop = NOP_INSTRUCTION;
 static u64 user_page;
 static struct page_pair pair;
 
@@ -177,28 +160,18 @@ static void expected_fault_place(enum target target, u64 entry, u64 *rip, u64 *c
 		*cr2 = pair.user_page;
 }
 
-/* The fetch itself, by the case's way; *value gets what the code returned. */
-static struct exception_info fetch(enum way way, u64 target, u64 *value)
+/* The fetch itself, by the case's way (each probe goes to its argument: probe.h). */
+static struct probe_result fetch(enum way way, u64 target, bool alignment_check)
 {
-	static const u64 trampolines[] = {
-		[BY_JMP] = (u64)jump_to, [BY_RET] = (u64)return_to, [BY_IRETQ] = (u64)iretq_to,
+	const struct probe probes[WAYS] = {
+		[BY_CALL] = PROBE_OF(call_target), [BY_JMP] = PROBE_OF(jump_to),
+		[BY_RET] = PROBE_OF(return_to), [BY_IRETQ] = PROBE_OF(iretq_to_kernel),
+		[BY_CALL_AT_CPL3] = PROBE_OF(user_call_target),
 	};
-	struct user_result result;
+	struct probe_options options = { .cpl = way == BY_CALL_AT_CPL3 ? 3 : 0,
+					 .alignment_check = alignment_check };
 
-	*value = 0;
-	switch (way) {
-	case BY_CALL:
-		return call_or_fault(target, 0, value);
-	case BY_JMP:
-	case BY_RET:
-	case BY_IRETQ:
-		return call_or_fault(trampolines[way], target, value);
-	case BY_CALL_AT_CPL3:
-		result = run_user(user_call, target, 0, 0, 0);
-		*value = result.value;
-		return user_outcome(&result);
-	}
-	return no_exception();
+	return run_probe_with(&options, probes[way], target, 0, 0, 0);
 }
 
 static bool is_supervisor_condition(enum condition condition)
@@ -206,42 +179,52 @@ static bool is_supervisor_condition(enum condition condition)
 	return condition >= SUPERVISOR_PTE && condition <= SUPERVISOR_PML5E;
 }
 
-static void run_case(const struct smep_case *c)
+/* The case's condition on (save holds what to put back), or back off. */
+static void apply_condition(const struct smep_case *c, u64 target, struct entry_edit *edit,
+			    bool on, u64 cr0, u64 cr4)
 {
-	u64 cr0 = read_cr0(), cr4 = read_cr4(), flags = read_rflags();
-	u64 target = prepare_target(c->target), value, rip, cr2;
 	int level = c->condition - SUPERVISOR_PTE + 1;
-	struct exception_info expected = no_exception(), observed;
-	struct entry_edit edit;
-	bool fault_ok, value_ok;
 
-	if (is_supervisor_condition(c->condition) && level > paging_levels())
-		return; /* no such level in this paging mode */
+	if (!on) {
+		if (is_supervisor_condition(c->condition))
+			entry_restore(edit);
+		write_cr0(cr0);
+		write_cr4(cr4);
+		return;
+	}
 	if (c->condition == SMEP_OFF)
 		write_cr4(cr4 & ~(u64)CR4_SMEP);
 	if (c->condition == WP_OFF)
 		write_cr0(cr0 & ~(u64)CR0_WRITE_PROTECT);
-	if (c->condition == AC_SET)
-		set_alignment_check(true);
 	if (is_supervisor_condition(c->condition))
-		entry_edit(&edit, target, level, PAGE_USER, 0);
+		entry_edit(edit, target, level, PAGE_USER, 0);
+}
 
-	observed = fetch(c->way, target, &value);
+static void run_case(const struct smep_case *c)
+{
+	u64 cr0 = read_cr0(), cr4 = read_cr4();
+	u64 target = prepare_target(c->target), rip, cr2;
+	struct exception_info expected = no_exception();
+	struct probe_result result;
+	struct entry_edit edit;
+	bool fault_ok, value_ok;
 
-	if (is_supervisor_condition(c->condition))
-		entry_restore(&edit);
-	write_rflags(flags);
-	write_cr0(cr0);
-	write_cr4(cr4);
+	if (is_supervisor_condition(c->condition) &&
+	    (int)(c->condition - SUPERVISOR_PTE + 1) > paging_levels())
+		return; /* no such level in this paging mode */
+	apply_condition(c, target, &edit, true, cr0, cr4);
+	result = fetch(c->way, target, c->condition == AC_SET);
+	apply_condition(c, target, &edit, false, cr0, cr4);
 
 	if (c->faults) {
 		expected_fault_place(c->target, target, &rip, &cr2);
-		expected = page_fault_at(SMEP_FETCH_FAULT, cr2, rip);
+		expected = page_fault_at(FETCH_FAULT, cr2, rip);
 	}
-	fault_ok = outcome_matches(c->name, expected, observed);
-	value_ok = c->faults || value == CODE_MAGIC;
+	fault_ok = outcome_matches(c->name, expected, result.outcome);
+	value_ok = c->faults || result.value == MAGIC_FUNCTION_RESULT;
 	if (fault_ok && !value_ok)
-		report_info("%s: the code returned %#lx, not %#x", c->name, value, CODE_MAGIC);
+		report_info("%s: the code returned %#lx, not %#x", c->name, result.value,
+			    MAGIC_FUNCTION_RESULT);
 	report(fault_ok && value_ok, "%s", c->name);
 }
 

@@ -37,7 +37,7 @@
 #include "memory.h"
 #include "printf.h"
 #include "processor.h"
-#include "protection-checks.h"
+#include "probe.h"
 #include "protections.h"
 #include "report.h"
 #include "user-access.h"
@@ -48,22 +48,21 @@
 #define STORE_BYTES 10 /* the largest store: SGDT and SIDT */
 
 /*
- * Each instruction twice: user_NAME runs at CPL 3, kernel_NAME at CPL 0.
- * Both take the memory destination in RDI and return RAX, cleared first,
- * so that a register destination comes back as the result.
+ * Each instruction twice: NAME runs at CPL 0, user_NAME at CPL 3.  Both
+ * take the memory destination in RDI and return RAX, cleared first, so
+ * that a register destination comes back as the result.
  */
-#define UMIP_INSTRUCTION(name, instruction)                                      \
-	USER_PROBE(user_##name, "xor %eax, %eax", instruction);                   \
-	KERNEL_STUB(kernel_##name, "xor %eax, %eax\n\t" instruction "\n\tret")
+PROBE(sgdt, BOTH, "xor %eax, %eax", "sgdt (%rdi)", "");
+PROBE(sidt, BOTH, "xor %eax, %eax", "sidt (%rdi)", "");
+PROBE(sldt_register, BOTH, "xor %eax, %eax", "sldt %eax", "");
+PROBE(sldt_memory, BOTH, "xor %eax, %eax", "sldt (%rdi)", "");
+PROBE(str_register, BOTH, "xor %eax, %eax", "str %eax", "");
+PROBE(str_memory, BOTH, "xor %eax, %eax", "str (%rdi)", "");
+PROBE(smsw_register, BOTH, "xor %eax, %eax", "smsw %eax", "");
+PROBE(smsw_memory, BOTH, "xor %eax, %eax", "smsw (%rdi)", "");
 
-UMIP_INSTRUCTION(sgdt, "sgdt (%rdi)");
-UMIP_INSTRUCTION(sidt, "sidt (%rdi)");
-UMIP_INSTRUCTION(sldt_register, "sldt %eax");
-UMIP_INSTRUCTION(sldt_memory, "sldt (%rdi)");
-UMIP_INSTRUCTION(str_register, "str %eax");
-UMIP_INSTRUCTION(str_memory, "str (%rdi)");
-UMIP_INSTRUCTION(smsw_register, "smsw %eax");
-UMIP_INSTRUCTION(smsw_memory, "smsw (%rdi)");
+/* A probe at both CPLs, for a table. */
+#define PROBES(name) .kernel = PROBE_INITIALIZER(name), .user = PROBE_INITIALIZER(user_##name)
 
 /* What the instruction stores: the register it reads, in words. */
 enum source { GDTR, IDTR, LDTR, TR, MSW };
@@ -72,24 +71,16 @@ static const struct umip_case {
 	const char *name; /* "SLDT to a register" */
 	enum source source;
 	bool to_memory;
-	user_function user;
-	const char *user_instruction;
-	u64 (*kernel)(u64 destination);
+	struct probe kernel, user;
 } cases[] = {
-	{ "SGDT", GDTR, true, user_sgdt, user_sgdt_instruction, kernel_sgdt },
-	{ "SIDT", IDTR, true, user_sidt, user_sidt_instruction, kernel_sidt },
-	{ "SLDT to a register", LDTR, false, user_sldt_register, user_sldt_register_instruction,
-	  kernel_sldt_register },
-	{ "SLDT to memory", LDTR, true, user_sldt_memory, user_sldt_memory_instruction,
-	  kernel_sldt_memory },
-	{ "STR to a register", TR, false, user_str_register, user_str_register_instruction,
-	  kernel_str_register },
-	{ "STR to memory", TR, true, user_str_memory, user_str_memory_instruction,
-	  kernel_str_memory },
-	{ "SMSW to a register", MSW, false, user_smsw_register, user_smsw_register_instruction,
-	  kernel_smsw_register },
-	{ "SMSW to memory", MSW, true, user_smsw_memory, user_smsw_memory_instruction,
-	  kernel_smsw_memory },
+	{ .name = "SGDT", .source = GDTR, .to_memory = true, PROBES(sgdt) },
+	{ .name = "SIDT", .source = IDTR, .to_memory = true, PROBES(sidt) },
+	{ .name = "SLDT to a register", .source = LDTR, PROBES(sldt_register) },
+	{ .name = "SLDT to memory", .source = LDTR, .to_memory = true, PROBES(sldt_memory) },
+	{ .name = "STR to a register", .source = TR, PROBES(str_register) },
+	{ .name = "STR to memory", .source = TR, .to_memory = true, PROBES(str_memory) },
+	{ .name = "SMSW to a register", .source = MSW, PROBES(smsw_register) },
+	{ .name = "SMSW to memory", .source = MSW, .to_memory = true, PROBES(smsw_memory) },
 };
 
 static const char *const source_names[] = {
@@ -168,14 +159,14 @@ static u64 destination_page;
 static struct stored run_at_cpl3(const struct umip_case *c, struct exception_info *outcome)
 {
 	struct stored memory;
-	struct user_result result;
+	struct probe_result result;
 
 	memset(&memory, SENTINEL, sizeof(memory));
 	if (!copy_to_user(destination_page, &memory, sizeof(memory)))
 		fatal("cannot reset the destination page");
-	result = run_user(c->user, destination_page, 0, 0, 0);
-	*outcome = user_outcome(&result);
-	if (!c->to_memory && !result.faulted)
+	result = run_probe(c->user, 3, destination_page, 0, 0, 0);
+	*outcome = result.outcome;
+	if (!c->to_memory && !outcome->raised)
 		return register_store(result.value);
 	if (!copy_from_user(&memory, destination_page, sizeof(memory)))
 		fatal("cannot read the destination page");
@@ -185,11 +176,12 @@ static struct stored run_at_cpl3(const struct umip_case *c, struct exception_inf
 static struct stored run_at_cpl0(const struct umip_case *c, struct exception_info *outcome)
 {
 	struct stored memory;
-	u64 rax = 0;
+	struct probe_result result;
 
 	memset(&memory, SENTINEL, sizeof(memory));
-	*outcome = call_or_fault((u64)c->kernel, (u64)&memory, &rax);
-	return c->to_memory || outcome->raised ? memory : register_store(rax);
+	result = run_probe(c->kernel, 0, (u64)&memory, 0, 0, 0);
+	*outcome = result.outcome;
+	return c->to_memory || outcome->raised ? memory : register_store(result.value);
 }
 
 /* CPL 3, CR4.UMIP=1: #GP(0) at the instruction, memory untouched. */
@@ -202,7 +194,7 @@ static void check_prevented(const struct umip_case *c)
 
 	snprintf(name, sizeof(name), "%s at CPL 3 with UMIP=1 raises #GP(0)", c->name);
 	memset(&untouched, SENTINEL, sizeof(untouched));
-	pass = outcome_matches(name, fault_at(GP_VECTOR, 0, (u64)c->user_instruction), outcome);
+	pass = outcome_matches(name, fault_at(GP_VECTOR, 0, (u64)c->user.instruction), outcome);
 	if (pass && c->to_memory && !same_store(&stored, &untouched)) {
 		report_store_mismatch(name, &stored, &untouched);
 		pass = false;
@@ -241,10 +233,10 @@ static void check_allowed(const struct umip_case *c, bool at_cpl3)
  */
 #define ZF_TO_BIT_63 "setz %dl\n\tmovzbq %dl, %rdx\n\tshl $63, %rdx\n\tor %rdx, %rax"
 #define RESULT_ZF ((u64)1 << 63)
-USER_PROBE(user_lar, "xor %eax, %eax", "lar %edi, %eax\n\t" ZF_TO_BIT_63);
-USER_PROBE(user_lsl, "xor %eax, %eax", "lsl %edi, %eax\n\t" ZF_TO_BIT_63);
-USER_PROBE(user_verr, "xor %eax, %eax", "verr %di\n\t" ZF_TO_BIT_63);
-USER_PROBE(user_verw, "xor %eax, %eax", "verw %di\n\t" ZF_TO_BIT_63);
+PROBE(user_lar, USER, "xor %eax, %eax", "lar %edi, %eax", ZF_TO_BIT_63);
+PROBE(user_lsl, USER, "xor %eax, %eax", "lsl %edi, %eax", ZF_TO_BIT_63);
+PROBE(user_verr, USER, "xor %eax, %eax", "verr %di", ZF_TO_BIT_63);
+PROBE(user_verw, USER, "xor %eax, %eax", "verw %di", ZF_TO_BIT_63);
 
 /*
  * LAR with a 32-bit destination loads the descriptor's second dword ANDed
@@ -285,27 +277,32 @@ static void check_not_covered(void)
 	u64 descriptor = global_descriptor_table[USER_DATA_SELECTOR / 8];
 	const struct {
 		const char *name, *instruction;
-		user_function probe;
+		struct probe probe;
 		u64 expected;      /* ZF and the value, in the probe's form */
 		u64 defined_bits;  /* the bits the manual defines */
 	} others[] = {
 		/* Access rights: descriptor bits 8-23 of its high dword, as stored. */
-		{ .name = "LAR at CPL 3 with UMIP=1 works", .instruction = "LAR", .probe = user_lar,
+		{ .name = "LAR at CPL 3 with UMIP=1 works", .instruction = "LAR",
+		  .probe = PROBE_INITIALIZER(user_lar),
 		  .expected = RESULT_ZF | lar_expected(descriptor),
 		  .defined_bits = lar_defined_bits() },
 		/* 4 GiB, G=1: the limit scaled to bytes. */
-		{ .name = "LSL at CPL 3 with UMIP=1 works", .instruction = "LSL", .probe = user_lsl,
-		  .expected = RESULT_ZF | 0xffffffff, .defined_bits = ~(u64)0 },
+		{ .name = "LSL at CPL 3 with UMIP=1 works", .instruction = "LSL",
+		  .probe = PROBE_INITIALIZER(user_lsl), .expected = RESULT_ZF | 0xffffffff,
+		  .defined_bits = ~(u64)0 },
 		/* ZF=1: readable, writable; nothing loaded. */
 		{ .name = "VERR at CPL 3 with UMIP=1 works", .instruction = "VERR",
-		  .probe = user_verr, .expected = RESULT_ZF, .defined_bits = ~(u64)0 },
+		  .probe = PROBE_INITIALIZER(user_verr), .expected = RESULT_ZF,
+		  .defined_bits = ~(u64)0 },
 		{ .name = "VERW at CPL 3 with UMIP=1 works", .instruction = "VERW",
-		  .probe = user_verw, .expected = RESULT_ZF, .defined_bits = ~(u64)0 },
+		  .probe = PROBE_INITIALIZER(user_verw), .expected = RESULT_ZF,
+		  .defined_bits = ~(u64)0 },
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(others); i++) {
-		struct user_result result = run_user(others[i].probe, USER_DATA_SELECTOR, 0, 0, 0);
-		bool pass = outcome_matches(others[i].name, no_exception(), user_outcome(&result));
+		struct probe_result result =
+			run_probe(others[i].probe, 3, USER_DATA_SELECTOR, 0, 0, 0);
+		bool pass = outcome_matches(others[i].name, no_exception(), result.outcome);
 		u64 value = result.value & others[i].defined_bits;
 
 		if (pass && value != others[i].expected) {
@@ -330,7 +327,7 @@ int main(int argc, char **argv)
 		fatal("cannot allocate the destination page");
 	gdt_set_system_descriptor(SPARE_SELECTOR, SYSTEM_DESCRIPTOR_LDT,
 				  (u64)local_descriptor_table, sizeof(local_descriptor_table) - 1);
-	asm volatile("lldt %0" : : "r"((u16)SPARE_SELECTOR));
+	load_ldtr(SPARE_SELECTOR);
 
 	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++)
 		check_prevented(&cases[i]);
@@ -340,7 +337,7 @@ int main(int argc, char **argv)
 		check_allowed(&cases[i], false);
 	check_not_covered();
 
-	asm volatile("lldt %0" : : "r"((u16)0));
+	load_ldtr(0);
 	gdt_clear_system_descriptor(SPARE_SELECTOR);
 	vm_free((void *)destination_page);
 	return report_summary();

@@ -28,8 +28,9 @@
 #include "memory.h"
 #include "page-table.h"
 #include "printf.h"
+#include "probe.h"
 #include "processor.h"
-#include "protection-checks.h"
+#include "test-fixtures.h"
 #include "report.h"
 #include "user-access.h"
 #include "user-library.h"
@@ -72,34 +73,27 @@ static u64 USER_CODE user_checks_in_ring_3(u64 a, u64 b, u64 c, u64 d)
 	return counter;
 }
 
-/* One instruction at CPL 3, through the fix-up table: its exception code. */
-#define USER_INSTRUCTION_PROBE(name, instruction)                                  \
-	static u64 USER_CODE name(u64 a, u64 b, u64 c, u64 d)                      \
-	{                                                                          \
-		u64 code = 0;                                                      \
-		asm volatile("mov %%rsp, %%rsi\n1: " instruction "\n2:\n"           \
-			     EXCEPTION_FIXUP("1b", "2b")                            \
-			     : "+D"(code)                                          \
-			     : "a"(0), "c"(MSR_EFER), "d"(0x80)                    \
-			     : "rsi", "memory");                                   \
-		return code;                                                       \
-	}
-
-USER_INSTRUCTION_PROBE(user_hlt, "hlt")
-USER_INSTRUCTION_PROBE(user_cli, "cli")
-USER_INSTRUCTION_PROBE(user_sti, "sti")
-USER_INSTRUCTION_PROBE(user_read_cr0, "mov %%cr0, %%rsi")
-USER_INSTRUCTION_PROBE(user_write_cr0, "mov %%rax, %%cr0")
-USER_INSTRUCTION_PROBE(user_read_cr3, "mov %%cr3, %%rsi")
-USER_INSTRUCTION_PROBE(user_write_cr3, "mov %%rax, %%cr3")
-USER_INSTRUCTION_PROBE(user_rdmsr, "rdmsr")
-USER_INSTRUCTION_PROBE(user_wrmsr, "wrmsr")
-USER_INSTRUCTION_PROBE(user_lgdt, "lgdt (%%rsi)")
-USER_INSTRUCTION_PROBE(user_lidt, "lidt (%%rsi)")
-USER_INSTRUCTION_PROBE(user_invlpg, "invlpg (%%rsi)")
-USER_INSTRUCTION_PROBE(user_in, "inb %%dx, %%al")
-USER_INSTRUCTION_PROBE(user_out, "outb %%al, %%dx")
-USER_INSTRUCTION_PROBE(user_int_dpl0_gate, "int $0x81")
+/*
+ * One privileged instruction at CPL 3 each, with what its operands need:
+ * RAX=0, ECX=IA32_EFER, EDX=0x80 (a port), RSI=RSP (readable memory).
+ */
+#define PRIVILEGED_SETUP "xor %eax, %eax\n\tmov $" PROBE_NUMBER(MSR_EFER) ", %ecx\n\t" \
+			 "mov $0x80, %edx\n\tmov %rsp, %rsi"
+PROBE(user_hlt, USER, PRIVILEGED_SETUP, "hlt", "");
+PROBE(user_cli, USER, PRIVILEGED_SETUP, "cli", "");
+PROBE(user_sti, USER, PRIVILEGED_SETUP, "sti", "");
+PROBE(user_read_cr0, USER, PRIVILEGED_SETUP, "mov %cr0, %rsi", "");
+PROBE(user_write_cr0, USER, PRIVILEGED_SETUP, "mov %rax, %cr0", "");
+PROBE(user_read_cr3, USER, PRIVILEGED_SETUP, "mov %cr3, %rsi", "");
+PROBE(user_write_cr3, USER, PRIVILEGED_SETUP, "mov %rax, %cr3", "");
+PROBE(user_rdmsr, USER, PRIVILEGED_SETUP, "rdmsr", "");
+PROBE(user_wrmsr, USER, PRIVILEGED_SETUP, "wrmsr", "");
+PROBE(user_lgdt, USER, PRIVILEGED_SETUP, "lgdt (%rsi)", "");
+PROBE(user_lidt, USER, PRIVILEGED_SETUP, "lidt (%rsi)", "");
+PROBE(user_invlpg, USER, PRIVILEGED_SETUP, "invlpg (%rsi)", "");
+PROBE(user_in, USER, PRIVILEGED_SETUP, "inb %dx, %al", "");
+PROBE(user_out, USER, PRIVILEGED_SETUP, "outb %al, %dx", "");
+PROBE(user_int_dpl0_gate, USER, "", "int $" PROBE_NUMBER(DPL0_TEST_VECTOR), "");
 
 /* Reads, writes and fetches each listed page; codes go to results[3 * i]. */
 static u64 USER_CODE user_probe_pages(u64 list, u64 count, u64 results, u64 d)
@@ -146,19 +140,15 @@ static bool expect_result(const char *name, const struct user_result *result, bo
 	return report(pass, "%s", name);
 }
 
-/*
- * A user probe returns the exception code its fix-up caught; a fault that
- * ended the run instead shows up with its RIP, so it cannot match.
- */
-static bool expect_probe(const char *name, struct exception_info expected,
-			 const struct user_result *result)
+/* A probe at CPL 3 that must raise expected at its instruction. */
+static bool expect_probe(const char *name, struct exception_info expected, struct probe probe)
 {
 	char description[96];
-	struct exception_info observed = result->faulted ? result->fault :
-							   exception_decode(result->value);
+	struct probe_result result = run_probe(probe, 3, 0, 0, 0, 0);
 
-	return report(outcome_matches(name, expected, observed), "%s raises %s", name,
-		      describe_exception(expected, description, sizeof(description)));
+	expected.rip = (u64)probe.instruction;
+	return report(outcome_matches(name, at_cpl(expected, 3), result.outcome), "%s raises %s",
+		      name, describe_exception(expected, description, sizeof(description)));
 }
 
 /*
@@ -233,39 +223,36 @@ static void check_breakpoint_and_gates(void)
 	       result.fault.cs == USER_CODE_SELECTOR && is_user_image_address(result.fault.rip),
 	       "INT3 at CPL 3 reaches the kernel as #BP from CS %#x", result.fault.cs);
 	idt_set_gate(DPL0_TEST_VECTOR, 0, 0);
-	result = run_user(user_int_dpl0_gate, 0, 0, 0, 0);
-	idt_clear_gate(DPL0_TEST_VECTOR);
 	expect_probe("INT 0x81 through a DPL 0 gate",
-		     exception(GP_VECTOR, IDT_VECTOR_ERROR_CODE(DPL0_TEST_VECTOR)), &result);
+		     exception(GP_VECTOR, IDT_VECTOR_ERROR_CODE(DPL0_TEST_VECTOR)),
+		     PROBE_OF(user_int_dpl0_gate));
+	idt_clear_gate(DPL0_TEST_VECTOR);
 }
 
 static const struct {
 	const char *name;
-	user_function probe;
+	struct probe probe;
 } privileged[] = {
-	{ "HLT at CPL 3", user_hlt },
-	{ "CLI at CPL 3", user_cli },
-	{ "STI at CPL 3", user_sti },
-	{ "MOV from CR0 at CPL 3", user_read_cr0 },
-	{ "MOV to CR0 at CPL 3", user_write_cr0 },
-	{ "MOV from CR3 at CPL 3", user_read_cr3 },
-	{ "MOV to CR3 at CPL 3", user_write_cr3 },
-	{ "RDMSR at CPL 3", user_rdmsr },
-	{ "WRMSR at CPL 3", user_wrmsr },
-	{ "LGDT at CPL 3", user_lgdt },
-	{ "LIDT at CPL 3", user_lidt },
-	{ "INVLPG at CPL 3", user_invlpg },
-	{ "IN at CPL 3 with IOPL 0", user_in },
-	{ "OUT at CPL 3 with IOPL 0", user_out },
+	{ .name = "HLT at CPL 3", .probe = PROBE_INITIALIZER(user_hlt) },
+	{ .name = "CLI at CPL 3", .probe = PROBE_INITIALIZER(user_cli) },
+	{ .name = "STI at CPL 3", .probe = PROBE_INITIALIZER(user_sti) },
+	{ .name = "MOV from CR0 at CPL 3", .probe = PROBE_INITIALIZER(user_read_cr0) },
+	{ .name = "MOV to CR0 at CPL 3", .probe = PROBE_INITIALIZER(user_write_cr0) },
+	{ .name = "MOV from CR3 at CPL 3", .probe = PROBE_INITIALIZER(user_read_cr3) },
+	{ .name = "MOV to CR3 at CPL 3", .probe = PROBE_INITIALIZER(user_write_cr3) },
+	{ .name = "RDMSR at CPL 3", .probe = PROBE_INITIALIZER(user_rdmsr) },
+	{ .name = "WRMSR at CPL 3", .probe = PROBE_INITIALIZER(user_wrmsr) },
+	{ .name = "LGDT at CPL 3", .probe = PROBE_INITIALIZER(user_lgdt) },
+	{ .name = "LIDT at CPL 3", .probe = PROBE_INITIALIZER(user_lidt) },
+	{ .name = "INVLPG at CPL 3", .probe = PROBE_INITIALIZER(user_invlpg) },
+	{ .name = "IN at CPL 3 with IOPL 0", .probe = PROBE_INITIALIZER(user_in) },
+	{ .name = "OUT at CPL 3 with IOPL 0", .probe = PROBE_INITIALIZER(user_out) },
 };
 
 static void check_privileged_instructions(void)
 {
-	for (unsigned i = 0; i < ARRAY_SIZE(privileged); i++) {
-		struct user_result result = run_user(privileged[i].probe, 0, 0, 0, 0);
-
-		expect_probe(privileged[i].name, exception(GP_VECTOR, 0), &result);
-	}
+	for (unsigned i = 0; i < ARRAY_SIZE(privileged); i++)
+		expect_probe(privileged[i].name, exception(GP_VECTOR, 0), privileged[i].probe);
 }
 
 /* ---- the box: every supervisor page, probed from ring 3 ------------- */

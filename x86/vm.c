@@ -30,6 +30,7 @@
 #include "memory.h"
 #include "page-table.h"
 #include "printf.h"
+#include "probe.h"
 #include "processor.h"
 #include "report.h"
 #include "user-access.h"

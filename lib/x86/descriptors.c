@@ -5,17 +5,13 @@
 #include "descriptors.h"
 #include "processor.h"
 
-#define CODE64(dpl) (0x00af9a000000ffffULL | ((u64)(dpl) << 45))
-#define DATA(dpl) (0x00cf92000000ffffULL | ((u64)(dpl) << 45))
-#define CODE32(dpl) (0x00cf9a000000ffffULL | ((u64)(dpl) << 45))
-
 /* Writable: LTR sets the busy bit in the TSS descriptor. */
 u64 global_descriptor_table[GDT_ENTRIES] __attribute__((aligned(16))) = {
-	[KERNEL_CODE_SELECTOR / 8] = CODE64(0),
-	[KERNEL_DATA_SELECTOR / 8] = DATA(0),
-	[USER_CODE32_SELECTOR / 8] = CODE32(3),
-	[USER_DATA_SELECTOR / 8] = DATA(3),
-	[USER_CODE_SELECTOR / 8] = CODE64(3),
+	[KERNEL_CODE_SELECTOR / 8] = FLAT_CODE64_DESCRIPTOR(0),
+	[KERNEL_DATA_SELECTOR / 8] = FLAT_DATA_DESCRIPTOR(0),
+	[USER_CODE32_SELECTOR / 8] = FLAT_CODE32_DESCRIPTOR(3),
+	[USER_DATA_SELECTOR / 8] = FLAT_DATA_DESCRIPTOR(3),
+	[USER_CODE_SELECTOR / 8] = FLAT_CODE64_DESCRIPTOR(3),
 };
 
 struct descriptor_table_register global_descriptor_table_register = {
@@ -68,4 +64,12 @@ void gdt_clear_system_descriptor(unsigned selector)
 {
 	global_descriptor_table[selector / 8] = 0;
 	global_descriptor_table[selector / 8 + 1] = 0;
+}
+
+void restore_task_register(void)
+{
+	global_descriptor_table[TSS_SELECTOR / 8] &= ~DESCRIPTOR_TYPE_MASK;
+	global_descriptor_table[TSS_SELECTOR / 8] |=
+		(u64)SYSTEM_DESCRIPTOR_TSS_AVAILABLE << DESCRIPTOR_TYPE_SHIFT;
+	load_task_register(TSS_SELECTOR);
 }

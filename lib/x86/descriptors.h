@@ -34,6 +34,11 @@
 #define INTERRUPT_ENTRY_STRIDE 16
 #define SYSTEM_DESCRIPTOR_LDT 2
 #define SYSTEM_DESCRIPTOR_TSS_AVAILABLE 9
+#define SYSTEM_DESCRIPTOR_TSS_BUSY 0xb
+
+/* A segment selector's fields (SDM Vol. 3A 3.4.2): RPL in 1:0, TI, index. */
+#define SELECTOR_TABLE_LDT 0x4 /* TI=1: the index is into the LDT */
+#define SELECTOR_RPL_MASK 0x3
 #define GATE_INTERRUPT_64 0xe
 /* Bytes 4-5 of a gate: present (bit 15), DPL (bits 14:13), type (11:8), IST (2:0). */
 #define GATE_PRESENT 0x8000
@@ -42,6 +47,44 @@
 
 #ifndef __ASSEMBLER__
 #include "types.h"
+
+/*
+ * The fields of an 8-byte segment descriptor (SDM Vol. 3A 3.4.5): type in
+ * bits 43:40, S (code or data, not system) 44, DPL 46:45, P 47, L 53,
+ * D/B 54, G 55, and the base and limit spread around them.
+ */
+#define DESCRIPTOR_TYPE_SHIFT 40
+#define DESCRIPTOR_TYPE_MASK (0xfULL << DESCRIPTOR_TYPE_SHIFT)
+#define DESCRIPTOR_ACCESSED (1ULL << 40)
+#define DESCRIPTOR_CODE_OR_DATA (1ULL << 44)
+#define DESCRIPTOR_DPL_SHIFT 45
+#define DESCRIPTOR_PRESENT (1ULL << 47)
+#define DESCRIPTOR_LONG_MODE (1ULL << 53)
+#define DESCRIPTOR_DEFAULT_SIZE (1ULL << 54)
+#define DESCRIPTOR_GRANULARITY (1ULL << 55)
+/* Base 0, limit 0xfffff with G=1: all 4 GiB. */
+#define DESCRIPTOR_FLAT_LIMIT 0x000f00000000ffffULL
+#define DESCRIPTOR_TYPE_DATA_READ_WRITE (0x2ULL << DESCRIPTOR_TYPE_SHIFT)
+#define DESCRIPTOR_TYPE_CODE_EXECUTE_READ (0xaULL << DESCRIPTOR_TYPE_SHIFT)
+
+/* Flat descriptors, as constants for static tables. */
+#define FLAT_DATA_DESCRIPTOR(dpl)                                                     \
+	(DESCRIPTOR_FLAT_LIMIT | DESCRIPTOR_GRANULARITY | DESCRIPTOR_DEFAULT_SIZE |     \
+	 DESCRIPTOR_PRESENT | ((u64)(dpl) << DESCRIPTOR_DPL_SHIFT) |                   \
+	 DESCRIPTOR_CODE_OR_DATA | DESCRIPTOR_TYPE_DATA_READ_WRITE)
+#define FLAT_CODE64_DESCRIPTOR(dpl)                                                   \
+	(DESCRIPTOR_FLAT_LIMIT | DESCRIPTOR_GRANULARITY | DESCRIPTOR_LONG_MODE |        \
+	 DESCRIPTOR_PRESENT | ((u64)(dpl) << DESCRIPTOR_DPL_SHIFT) |                   \
+	 DESCRIPTOR_CODE_OR_DATA | DESCRIPTOR_TYPE_CODE_EXECUTE_READ)
+#define FLAT_CODE32_DESCRIPTOR(dpl)                                                   \
+	(DESCRIPTOR_FLAT_LIMIT | DESCRIPTOR_GRANULARITY | DESCRIPTOR_DEFAULT_SIZE |     \
+	 DESCRIPTOR_PRESENT | ((u64)(dpl) << DESCRIPTOR_DPL_SHIFT) |                   \
+	 DESCRIPTOR_CODE_OR_DATA | DESCRIPTOR_TYPE_CODE_EXECUTE_READ)
+
+static inline unsigned descriptor_type(u64 descriptor)
+{
+	return (unsigned)((descriptor & DESCRIPTOR_TYPE_MASK) >> DESCRIPTOR_TYPE_SHIFT);
+}
 
 struct task_state_segment {
 	u32 reserved0;
@@ -74,6 +117,48 @@ void tss_set_interrupt_stack(unsigned slot, u64 top);
 /* Write a 16-byte system descriptor (TSS or LDT) into the GDT at selector. */
 void gdt_set_system_descriptor(unsigned selector, unsigned type, u64 base, u32 limit);
 void gdt_clear_system_descriptor(unsigned selector);
+
+/*
+ * The descriptor-table registers and the segment registers that hold
+ * system descriptors, loaded and read with the SDM's instructions.
+ */
+static inline void load_gdtr(u64 base, u16 limit)
+{
+	struct { u16 limit; u64 base; } __attribute__((packed)) gdtr = { limit, base };
+
+	asm volatile("lgdt %0" : : "m"(gdtr) : "memory");
+}
+
+static inline void load_idtr(u64 base, u16 limit)
+{
+	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { limit, base };
+
+	asm volatile("lidt %0" : : "m"(idtr) : "memory");
+}
+
+static inline void load_ldtr(u16 selector)
+{
+	asm volatile("lldt %0" : : "r"(selector) : "memory");
+}
+
+static inline u16 read_ldtr(void)
+{
+	u16 selector;
+
+	asm volatile("sldt %0" : "=r"(selector));
+	return selector;
+}
+
+static inline void load_task_register(u16 selector)
+{
+	asm volatile("ltr %0" : : "r"(selector) : "memory");
+}
+
+/*
+ * Put TR back on the boot TSS after a test loaded another: LTR refuses a
+ * busy TSS, so the boot descriptor is made available again first.
+ */
+void restore_task_register(void);
 
 /* The encoders that boot uses too (descriptor-encoding.S). */
 void idt_write_gate(unsigned vector, u64 handler, unsigned attributes);

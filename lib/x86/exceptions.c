@@ -10,6 +10,7 @@
  *     guard page is reported as the stack overflow it is.
  */
 #include "exceptions.h"
+#include "descriptors.h"
 #include "page-table.h"
 #include "processor.h"
 #include "printf.h"
@@ -26,6 +27,8 @@ struct exception_fixup {
 extern const struct exception_fixup exception_fixup_start[], exception_fixup_end[];
 
 struct exception_info last_exception;
+struct interrupt_frame last_exception_frame;
+bool recovery_from_ring3;
 
 /* Armed by call_or_fault (fault-probe.S): where to go back to at CPL 0. */
 struct {
@@ -110,14 +113,16 @@ bool exception_equal(struct exception_info expected, struct exception_info obser
 	       (expected.vector == observed.vector && expected.error_code == observed.error_code);
 }
 
-static const char *describe_outcome(struct exception_info info, char *buffer, size_t size)
+const char *describe_outcome(struct exception_info info, char *buffer, size_t size)
 {
 	char exception_text[96];
 
 	if (!info.raised)
 		return describe_exception(info, buffer, size);
-	snprintf(buffer, size, "%s, RIP %#lx",
-		 describe_exception(info, exception_text, sizeof(exception_text)), info.rip);
+	snprintf(buffer, size, "%s, RIP %#lx%s%s",
+		 describe_exception(info, exception_text, sizeof(exception_text)), info.rip,
+		 info.cpl == CPL_ANY ? "" : ", CPL ", info.cpl == CPL_ANY ? "" :
+							info.cpl ? "3" : "0");
 	return buffer;
 }
 
@@ -146,22 +151,32 @@ void report_observed_exception(struct exception_info observed)
 	report_observed_by(describe_observed_for_errata);
 }
 
-bool outcome_matches(const char *name, struct exception_info expected,
-		     struct exception_info observed)
+/* One expected outcome against what happened. */
+static bool outcome_is(struct exception_info expected, struct exception_info observed)
 {
-	char wanted[128], got[128];
-	bool pass = exception_equal(expected, observed);
+	if (!exception_equal(expected, observed))
+		return false;
+	return !expected.raised ||
+	       (observed.rip == expected.rip &&
+		(expected.vector != PF_VECTOR || observed.address == expected.address) &&
+		(expected.cpl == CPL_ANY || observed.cpl == expected.cpl));
+}
+
+bool outcome_matches_one_of(const char *name, const struct exception_info *expected,
+			    unsigned count, struct exception_info observed)
+{
+	char wanted[2][128], got[128];
 
 	report_observed_exception(observed);
-
-	if (pass && expected.raised)
-		pass = observed.rip == expected.rip &&
-		       (expected.vector != PF_VECTOR || observed.address == expected.address);
-	if (!pass)
-		report_info("%s: expected %s; got %s", name,
-			    describe_outcome(expected, wanted, sizeof(wanted)),
-			    describe_outcome(observed, got, sizeof(got)));
-	return pass;
+	for (unsigned i = 0; i < count; i++)
+		if (outcome_is(expected[i], observed))
+			return true;
+	report_info("%s: expected %s%s%s; got %s", name,
+		    describe_outcome(expected[0], wanted[0], sizeof(wanted[0])),
+		    count > 1 ? " or " : "",
+		    count > 1 ? describe_outcome(expected[1], wanted[1], sizeof(wanted[1])) : "",
+		    describe_outcome(observed, got, sizeof(got)));
+	return false;
 }
 
 bool check_outcome(const char *name, struct exception_info expected,
@@ -177,6 +192,7 @@ struct exception_info exception_from_code(u64 code)
 	if (info.raised) {
 		info.address = last_exception.address;
 		info.rip = last_exception.rip;
+		info.cpl = last_exception.cpl;
 		info.cs = last_exception.cs;
 		info.ss = last_exception.ss;
 	}
@@ -213,10 +229,17 @@ static bool apply_fixup(struct interrupt_frame *frame)
 	return false;
 }
 
+/* Back to call_or_fault()'s caller; from CPL 3 only when a probe asked. */
 static bool apply_recovery(struct interrupt_frame *frame)
 {
-	if (!exception_recovery.rip || frame_privilege_level(frame) != 0)
+	if (!exception_recovery.rip ||
+	    (frame_privilege_level(frame) != 0 && !recovery_from_ring3))
 		return false;
+	if (frame_privilege_level(frame) != 0) {
+		frame->cs = KERNEL_CODE_SELECTOR;
+		frame->ss = KERNEL_DATA_SELECTOR;
+		frame->rflags = RFLAGS_RESERVED_ONE;
+	}
 	frame->rdi = EXCEPTION_CODE(frame->vector, frame->error_code);
 	frame->rip = exception_recovery.rip;
 	frame->rsp = exception_recovery.rsp;
@@ -231,8 +254,10 @@ static void record(const struct interrupt_frame *frame)
 	last_exception.error_code = (u32)frame->error_code;
 	last_exception.address = frame->vector == PF_VECTOR ? read_cr2() : 0;
 	last_exception.rip = frame->rip;
+	last_exception.cpl = (u8)frame_privilege_level(frame);
 	last_exception.cs = (u16)frame->cs;
 	last_exception.ss = (u16)frame->ss;
+	last_exception_frame = *frame;
 }
 
 /* The stack whose guard page a #DF's CR2 (or RSP) lies in, or NULL. */

@@ -56,12 +56,16 @@ static inline unsigned frame_privilege_level(const struct interrupt_frame *frame
 	return frame->ss & 3;
 }
 
+/* In an expected outcome: the CPL it is raised at does not matter. */
+#define CPL_ANY 0xff
+
 struct exception_info {
 	bool raised;
 	u8 vector;
 	u32 error_code;
 	u64 address;     /* CR2, for #PF */
 	u64 rip;         /* where it was raised */
+	u8 cpl;          /* the CPL it was raised at; CPL_ANY in an expectation */
 	u16 cs, ss;      /* the interrupted code's selectors */
 	u64 instruction; /* a probe's own instruction: rip should equal it */
 };
@@ -84,7 +88,7 @@ struct exception_info {
 static inline __attribute__((always_inline)) struct exception_info
 exception_decode(u64 code)
 {
-	struct exception_info info = { 0 };
+	struct exception_info info = { .cpl = CPL_ANY };
 
 	if (code & EXCEPTION_RAISED) {
 		info.raised = true;
@@ -96,13 +100,13 @@ exception_decode(u64 code)
 
 static inline struct exception_info no_exception(void)
 {
-	return (struct exception_info){ 0 };
+	return (struct exception_info){ .cpl = CPL_ANY };
 }
 
 static inline struct exception_info exception(unsigned vector, u32 error_code)
 {
 	return (struct exception_info){ .raised = true, .vector = (u8)vector,
-					.error_code = error_code };
+					.error_code = error_code, .cpl = CPL_ANY };
 }
 
 /* A #PF a test expects: error code, CR2 and the faulting instruction's RIP. */
@@ -124,14 +128,28 @@ static inline struct exception_info fault_at(unsigned vector, u32 error_code, u6
 	return info;
 }
 
+/* The same exception at the same CPL, raised at expected.rip. */
+static inline struct exception_info at_cpl(struct exception_info expected, unsigned cpl)
+{
+	expected.cpl = (u8)cpl;
+	return expected;
+}
+
 /*
- * True when observed is expected: both "no exception", or the same vector
- * and error code, RIP equal to expected.rip, and for #PF CR2 equal to
- * expected.address.  On a mismatch, prints "name: expected ...; got ...".
- * The observed outcome goes to the next report, for the errata list.
+ * True when observed is one of the expected outcomes: both "no exception",
+ * or the same vector and error code, RIP equal to expected.rip, for #PF CR2
+ * equal to expected.address, and the same CPL unless the expectation says
+ * CPL_ANY.  On a mismatch, prints "name: expected A or B; got C".  The
+ * observed outcome goes to the next report, for the errata list.  Most
+ * checks have one expected outcome; some rules allow two (canonical).
  */
-bool outcome_matches(const char *name, struct exception_info expected,
-		     struct exception_info observed);
+bool outcome_matches_one_of(const char *name, const struct exception_info *expected,
+			    unsigned count, struct exception_info observed);
+static inline bool outcome_matches(const char *name, struct exception_info expected,
+				   struct exception_info observed)
+{
+	return outcome_matches_one_of(name, &expected, 1, observed);
+}
 /*
  * The outcome in the errata list's words: "none", "#UD", "#GP(0)",
  * "#PF(0x15)" (report.h).
@@ -143,20 +161,13 @@ void report_observed_exception(struct exception_info observed);
 bool check_outcome(const char *name, struct exception_info expected,
 		   struct exception_info observed);
 
-/* The last exception any handler saw, with CR2 and RIP. */
+/* The last exception any handler saw, with CR2 and RIP, and its frame. */
 extern struct exception_info last_exception;
+extern struct interrupt_frame last_exception_frame;
 
 /* decode code, adding the address and RIP that the handler recorded. */
 struct exception_info exception_from_code(u64 code);
 
-/* A probe's result: exception_from_code(), plus where the probed instruction is. */
-static inline struct exception_info exception_from_probe(u64 code, u64 instruction)
-{
-	struct exception_info info = exception_from_code(code);
-
-	info.instruction = instruction;
-	return info;
-}
 
 /* Same raised flag, vector and error code. */
 bool exception_equal(struct exception_info expected, struct exception_info observed);
@@ -166,70 +177,10 @@ const char *exception_mnemonic(unsigned vector);
 const char *exception_name(unsigned vector);
 /* "no exception", "#GP(0)", "#PF(0x15: present fetch user) at 0x...". */
 const char *describe_exception(struct exception_info info, char *buffer, size_t size);
+/* describe_exception() and where: "#GP(0) at RIP 0x..., CPL 3". */
+const char *describe_outcome(struct exception_info info, char *buffer, size_t size);
 /* "present write user ..." for a #PF error code. */
 const char *describe_page_fault_error(u32 error_code, char *buffer, size_t size);
-
-/*
- * One-instruction probes; each resumes after the instruction if it faults,
- * and says where that instruction is, so that tests can check RIP.
- */
-#define DEFINE_READ_PROBE(name, type, suffix)                                      \
-	static inline struct exception_info name(u64 address, type *value)         \
-	{                                                                          \
-		u64 code = 0, instruction;                                         \
-		type result = 0;                                                   \
-		asm volatile("lea 1f(%%rip), %[at]\n"                              \
-			     "1: mov" suffix " (%[address]), %[result]\n2:\n"      \
-			     EXCEPTION_FIXUP("1b", "2b")                            \
-			     : [result] "+r"(result), "+D"(code), [at] "=&r"(instruction) \
-			     : [address] "r"(address)                              \
-			     : "memory");                                          \
-		*value = result;                                                   \
-		return exception_from_probe(code, instruction);                    \
-	}
-#define DEFINE_WRITE_PROBE(name, type, suffix)                                     \
-	static inline struct exception_info name(u64 address, type value)          \
-	{                                                                          \
-		u64 code = 0, instruction;                                         \
-		asm volatile("lea 1f(%%rip), %[at]\n"                              \
-			     "1: mov" suffix " %[value], (%[address])\n2:\n"       \
-			     EXCEPTION_FIXUP("1b", "2b")                            \
-			     : "+D"(code), [at] "=&r"(instruction)                 \
-			     : [address] "r"(address), [value] "r"(value)          \
-			     : "memory");                                          \
-		return exception_from_probe(code, instruction);                    \
-	}
-
-DEFINE_READ_PROBE(read_u8_or_fault, u8, "b")
-DEFINE_READ_PROBE(read_u16_or_fault, u16, "w")
-DEFINE_READ_PROBE(read_u32_or_fault, u32, "l")
-DEFINE_READ_PROBE(read_u64_or_fault, u64, "q")
-DEFINE_WRITE_PROBE(write_u8_or_fault, u8, "b")
-DEFINE_WRITE_PROBE(write_u16_or_fault, u16, "w")
-DEFINE_WRITE_PROBE(write_u32_or_fault, u32, "l")
-DEFINE_WRITE_PROBE(write_u64_or_fault, u64, "q")
-
-static inline struct exception_info read_msr_or_fault(u32 index, u64 *value)
-{
-	u64 code = 0;
-	u32 low = 0, high = 0;
-
-	asm volatile("1: rdmsr\n2:\n" EXCEPTION_FIXUP("1b", "2b")
-		     : "+a"(low), "+d"(high), "+D"(code) : "c"(index) : "memory");
-	*value = (u64)high << 32 | low;
-	return exception_from_code(code);
-}
-
-static inline struct exception_info write_msr_or_fault(u32 index, u64 value)
-{
-	u64 code = 0;
-
-	asm volatile("1: wrmsr\n2:\n" EXCEPTION_FIXUP("1b", "2b")
-		     : "+D"(code)
-		     : "c"(index), "a"((u32)value), "d"((u32)(value >> 32))
-		     : "memory");
-	return exception_from_code(code);
-}
 
 /*
  * Call function(argument) from CPL 0.  If anything it runs raises an
@@ -243,6 +194,12 @@ static inline struct exception_info call_or_fault(u64 function, u64 argument, u6
 {
 	return exception_from_code(call_or_fault_code(function, argument, result));
 }
+
+/*
+ * While set, a fault at CPL 3 also goes back to call_or_fault()'s caller
+ * (for probes that enter ring 3 themselves, with IRETQ or SYSRETQ).
+ */
+extern bool recovery_from_ring3;
 
 /* The handler the entry stubs call (interrupt-entry.S). */
 void handle_interrupt(struct interrupt_frame *frame);

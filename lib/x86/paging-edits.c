@@ -1,6 +1,6 @@
-/* protection-checks.c: paging-entry edits and page pairs. */
-#include "protection-checks.h"
-#include "cpu-features.h"
+/* paging-edits.c: paging-entry edits and page pairs. */
+#include "paging-edits.h"
+#include "exceptions.h"
 #include "layout.h"
 #include "memory.h"
 #include "page-table.h"
@@ -9,20 +9,6 @@
 #include "report.h"
 #include "user-access.h"
 #include "vm.h"
-
-u32 fetch_fault_flag(u32 *undefined)
-{
-	bool no_execute = read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE;
-	bool smep = read_cr4() & CR4_SMEP;
-
-	*undefined = 0;
-	if (cpu_vendor() == VENDOR_AMD) {
-		if (!no_execute)
-			*undefined = PAGE_FAULT_FETCH;
-		return no_execute ? PAGE_FAULT_FETCH : 0;
-	}
-	return no_execute || smep ? PAGE_FAULT_FETCH : 0;
-}
 
 const char *paging_entry_name(int level)
 {
