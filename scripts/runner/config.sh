@@ -65,9 +65,3 @@ format_seconds() { # MICROSECONDS
 	while [[ $fraction == *0 ]]; do fraction=${fraction%0}; done
 	formatted_seconds=$(($1 / 1000000))${fraction:+.$fraction}
 }
-
-# The image a section boots, without directory or suffix: "selftest".
-section_image() { # NAME
-	local file=${section_field[$1/file]}
-	printf '%s' "${file%.flat}"
-}
