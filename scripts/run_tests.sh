@@ -2,9 +2,9 @@
 # run_tests.sh: runs the sections of x86/unittests.cfg, in parallel, and
 # prints one result line each and a SUMMARY.  See docs/runner.md.
 #
-# The cfg and the errata list are read once (each by one awk), every
-# section is prepared in this process without forking, and only a section
-# that boots gets a worker, a subshell that runs QEMU and writes the log.
+# The cfg and the errata list are read once, by one awk, every section is
+# prepared in this process without forking, and only a section that boots
+# gets a worker, a subshell that runs QEMU and writes the log.
 # On the project's hosts a fork and exec costs about a millisecond and a
 # TCG boot 30 ms, so the runner forks as little as it can.
 set -uo pipefail
@@ -154,22 +154,26 @@ in_requested_groups() { # NAME
 # nodefault sections need -a or -g nodefault.  Typos, and a selection that
 # leaves nothing to run, exit 2: a run that tests nothing must not pass.
 select_tests() {
-	local name group known_groups=" "
+	local name group known_groups=" " skip_nodefault=no
+	local -A requested=()
 	selected_tests=()
 	for name in "${requested_tests[@]}"; do
 		[ -n "${section_line[$name]+set}" ] || usage_error "unknown test '$name' (not in $config_name)"
+		requested[$name]=1
 	done
+	if [ ${#groups[@]} -gt 0 ]; then
+		for name in "${section_names[@]}"; do
+			known_groups+="${section_field[$name/groups]:-} "
+		done
+		for group in "${groups[@]}"; do
+			is_word_in "$group" "$known_groups" || usage_error "no section of $config_name is in group '$group'"
+		done
+	fi
+	[ "$all" = no ] && ! is_word_in nodefault "${groups[*]}" && skip_nodefault=yes
 	for name in "${section_names[@]}"; do
-		known_groups+="${section_field[$name/groups]:-} "
-	done
-	for group in "${groups[@]}"; do
-		is_word_in "$group" "$known_groups" || usage_error "no section of $config_name is in group '$group'"
-	done
-	for name in "${section_names[@]}"; do
-		if [ ${#requested_tests[@]} -gt 0 ]; then
-			is_word_in "$name" "${requested_tests[*]}" || continue
-		elif [ "$all" = no ] && is_word_in nodefault "${section_field[$name/groups]:-}" &&
-			! is_word_in nodefault "${groups[*]}"; then
+		if [ ${#requested[@]} -gt 0 ]; then
+			[ -n "${requested[$name]+set}" ] || continue
+		elif [ "$skip_nodefault" = yes ] && [[ " ${section_field[$name/groups]:-} " == *" nodefault "* ]]; then
 			continue
 		fi
 		in_requested_groups "$name" && selected_tests+=("$name")
@@ -452,8 +456,7 @@ main() {
 	check_environment
 	relative_name_into config_name "$config"
 	relative_name_into errata_name "$errata_file"
-	parse_config "$config" "$config_name" || exit 2
-	parse_errata "$errata_file" "$errata_name" || exit 2
+	parse_config_and_errata "$config" "$config_name" "$errata_file" "$errata_name" || exit 2
 	select_tests
 	[ "$config" = "$root/x86/unittests.cfg" ] && warn_unlisted_tests
 	if [ "$list" = yes ]; then
