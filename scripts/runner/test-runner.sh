@@ -279,7 +279,8 @@ expect_line "$work/out" "cannot write TAP to standard output" "-t to an unwritab
 expect_line "$work/out" '^exit status 2' "... with exit status 2"
 
 # logs/ that cannot be written: a tree whose logs is a file, and one whose
-# log for the test is a directory.  Run as root, so no chmod here.
+# log for the test is a directory.  Not chmod: CI may run as root, whom
+# permissions do not stop.
 for tree in "$work/tree-logs-file" "$work/tree-log-directory"; do
 	mkdir -p "$tree/x86"
 	ln -s "$root/scripts" "$tree/scripts"
