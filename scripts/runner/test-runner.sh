@@ -166,7 +166,7 @@ ACCEL=tcg QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/status.cfg" summ
 	summary-counts-a-skip-never-printed summary-misses-an-expected-failure status-3-with-a-passing-summary status-3-with-a-failing-summary \
 	status-3-without-output
 ACCEL=tcg run_runner "$work/out-real" -f "$work/status.cfg" guest-fails
-expect_line "$work/out-real" '^FAIL guest-fails (1 of 17 tests failed, first: deliberately failing check)$' \
+expect_line "$work/out-real" '^FAIL guest-fails (1 of [0-9]* tests failed, first: deliberately failing check' \
 	"a failing guest is a FAIL naming its first failing check"
 expect_line "$work/out" '^FAIL summary-hides-a-failure (guest summary disagrees with its result lines: SUMMARY has 2 tests, 0 unexpected failures, 0 expected failures, 0 skipped; the lines show 2 results, 1 FAIL or XPASS, 0 XFAIL, 0 SKIP)$' \
 	"a FAIL line under a SUMMARY of 0 failures is a mismatch failure"
