@@ -272,6 +272,10 @@ start_test() { # INDEX
 		return
 	fi
 	booted=$((booted + 1))
+	if [ -z "$run_directory" ]; then # made for the first boot: a run of skips makes none
+		run_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-run.XXXXXX") || exit 2
+		running_group_directory=$run_directory
+	fi
 	print_probe_notes
 	[ "$verbose" = yes ] && echo "$comment$quoted_command"
 	[ "$debug" = yes ] && print_debug_instructions
@@ -315,8 +319,8 @@ report_test() { # NAME WORD SECONDS DETAIL
 		[ "$show_progress" = yes ] && progress="[$sections_reported/${#selected_tests[@]}] "
 		printf '%s' "$progress" && print_result_line "$word" "$name" "$detail" || output_failed=yes
 	fi
-	[ -n "$junit" ] && junit_test_case "$word" "$name" "$detail" "$seconds" "$logs_directory/$name.log" \
-		>>"$run_directory/junit"
+	[ -n "$junit" ] &&
+		junit_cases+=$(junit_test_case "$word" "$name" "$detail" "$seconds" "$logs_directory/$name.log")$'\n'
 	return 0
 }
 
@@ -355,7 +359,7 @@ write_junit() { # WALL_SECONDS [INTERRUPTION]
 		printf ' <testsuite name="canon" tests="%d" failures="%d" skipped="%d" time="%s">\n' \
 			"$reported" "$failed" "$skipped" "$1"
 		junit_properties "${2:-}" "${unused_errata[@]}"
-		[ -r "$run_directory/junit" ] && cat "$run_directory/junit"
+		printf '%s' "$junit_cases"
 		echo ' </testsuite>'
 		echo '</testsuites>'
 	} >"$junit"
@@ -424,11 +428,20 @@ cleanup() {
 	[ -n "${run_directory:-}" ] && rm -rf "$run_directory"
 }
 
+# Are as many tests running as -j allows?  Without -j, as many as there
+# are CPUs, asked only once a second test would start: a run of one test,
+# or of skips, forks nothing for it.
+at_job_limit() {
+	[ ${#running_tests[@]} -gt 0 ] || return 1
+	[ -n "$jobs" ] || jobs=$(nproc)
+	[ ${#running_tests[@]} -ge "$jobs" ]
+}
+
 run_selected_tests() {
 	local index
 	run_start=$EPOCHREALTIME
 	for index in "${!selected_tests[@]}"; do
-		while [ ${#running_tests[@]} -ge "$jobs" ]; do collect_test; done
+		while at_job_limit; do collect_test; done
 		start_test "$index"
 	done
 	while [ ${#running_tests[@]} -gt 0 ]; do collect_test; done
@@ -469,8 +482,7 @@ main() {
 	if [ "$tap" = yes ] && ! printf 'TAP version 13\n' 2>/dev/null; then
 		output_error "cannot write TAP to standard output"
 	fi
-	run_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-run.XXXXXX") || exit 2
-	running_group_directory=$run_directory
+	run_directory="" junit_cases=""
 	declare -gA running_tests=() erratum_used=() erratum_unused=() cpu_note_printed=()
 	accelerator_skips=() unused_errata=()
 	reported=0 sections_reported=0 passed=0 failed=0 skipped=0 booted=0 output_failed=no
@@ -480,13 +492,10 @@ main() {
 	if [ "$tap" = yes ]; then setup_colours no; else setup_colours yes; fi
 	show_progress=no
 	[ "$tap" = no ] && [ -t 1 ] && show_progress=yes
-	if [ -z "$jobs" ]; then
-		jobs=1
-		[ "$debug" = no ] && [ ${#selected_tests[@]} -gt 1 ] && jobs=$(nproc)
-	fi
-	[ "$debug" = yes ] && jobs=1
+	[ ${#selected_tests[@]} -eq 1 ] || [ "$debug" = yes ] && jobs=1
+	[ "$verbose" = yes ] && [ -z "$jobs" ] && jobs=$(nproc) # -v streams output only with -j 1
 	boot_live=no live_prefix=$comment
-	{ [ "$verbose" = yes ] && [ "$jobs" -eq 1 ]; } || [ "$debug" = yes ] && boot_live=yes
+	{ [ "$verbose" = yes ] && [ "${jobs:-0}" -eq 1 ]; } || [ "$debug" = yes ] && boot_live=yes
 	image_directory=$root/x86
 	read_architecture
 	find_qemu

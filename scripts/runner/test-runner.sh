@@ -413,6 +413,7 @@ GDB_PORT=$gdb_port "$root/x86/run" -E "$work/no-errata.txt" -d "$root/x86/selfte
 runner=$!
 sleep 1.5
 expect_line "$work/out" " -S -gdb tcp:127.0.0.1:$gdb_port" "x86/run -d starts QEMU stopped with a gdb stub"
+expect_line "$work/out" "^# accelerator: .*; timeout: none$" "... without a timeout"
 expect_line "$work/out" "^#   gdb -q $root/x86/selftest.elf -ex 'target remote 127.0.0.1:[0-9]*' -ex 'hbreak main' -ex continue" \
 	"x86/run -d prints the gdb command: the ELF, the stub, hbreak main"
 if command -v gdb >/dev/null; then
@@ -441,6 +442,42 @@ if leftover_qemus >/dev/null; then
 	stop_leftover_qemus
 else
 	echo "PASS: no QEMU waiting for gdb outlives its runner"
+fi
+
+# ---- the runner forks nothing per section ----
+# Counted with strace, not timed: the count does not depend on the load.
+# Sections that skip before booting cost no process at all, so 30 of them
+# cost what 1 does; -l costs one awk whatever the cfg.
+count_forks() { # OUTPUT COMMAND...: how many processes COMMAND starts
+	local output=$1
+	shift
+	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$work/strace" "$@" >/dev/null 2>&1
+	grep -c -E '(clone3?|v?fork)\(.*= [0-9]+$' "$work/strace" >"$output"
+}
+if command -v strace >/dev/null; then
+	: >"$work/many.cfg"
+	for index in $(seq 30); do
+		printf '[skip-%d]\nfile = selftest.flat\naccel = kvm\n' "$index" >>"$work/many.cfg"
+	done
+	ACCEL=tcg count_forks "$work/forks-1" "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+		-f "$work/many.cfg" skip-1
+	ACCEL=tcg count_forks "$work/forks-30" "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+		-f "$work/many.cfg"
+	count_forks "$work/forks-list" "$root/scripts/run_tests.sh" -l
+	if [ "$(cat "$work/forks-1")" -eq "$(cat "$work/forks-30")" ]; then
+		echo "PASS: 30 sections cost the processes 1 costs ($(cat "$work/forks-1"))"
+	else
+		echo "FAIL: 1 section costs $(cat "$work/forks-1") processes, 30 cost $(cat "$work/forks-30")"
+		failures=$((failures + 1))
+	fi
+	if [ "$(cat "$work/forks-list")" -le 2 ]; then
+		echo "PASS: -l on x86/unittests.cfg starts $(cat "$work/forks-list") processes"
+	else
+		echo "FAIL: -l on x86/unittests.cfg starts $(cat "$work/forks-list") processes (at most 2: the awk and its subshell)"
+		failures=$((failures + 1))
+	fi
+else
+	echo "SKIP: no strace to count the runner's processes"
 fi
 
 # ---- make run and make check install what is missing ----
