@@ -447,12 +447,14 @@ fi
 # ---- the runner forks nothing per section ----
 # Counted with strace, not timed: the count does not depend on the load.
 # Sections that skip before booting cost no process at all, so 30 of them
-# cost what 1 does; -l costs one awk whatever the cfg.
-count_forks() { # OUTPUT COMMAND...: how many processes COMMAND starts
+# cost what 1 does; -l costs one awk whatever the cfg; a boot costs the
+# awk, the scratch directory (mktemp, rm), the worker, the process
+# substitution that becomes timeout, and QEMU.
+count_forks() { # OUTPUT COMMAND...: how many processes (not threads) COMMAND starts
 	local output=$1
 	shift
 	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$work/strace" "$@" >/dev/null 2>&1
-	grep -c -E '(clone3?|v?fork)\(.*= [0-9]+$' "$work/strace" >"$output"
+	grep -E '(clone3?|v?fork)\(.*= [0-9]+$' "$work/strace" | grep -c -v CLONE_THREAD >"$output"
 }
 if command -v strace >/dev/null; then
 	: >"$work/many.cfg"
@@ -468,6 +470,14 @@ if command -v strace >/dev/null; then
 		echo "PASS: 30 sections cost the processes 1 costs ($(cat "$work/forks-1"))"
 	else
 		echo "FAIL: 1 section costs $(cat "$work/forks-1") processes, 30 cost $(cat "$work/forks-30")"
+		failures=$((failures + 1))
+	fi
+	ACCEL=tcg count_forks "$work/forks-boot" "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+		-f "$work/status.cfg" guest-fails
+	if [ "$(cat "$work/forks-boot")" -le 6 ]; then
+		echo "PASS: one TCG boot starts $(cat "$work/forks-boot") processes"
+	else
+		echo "FAIL: one TCG boot starts $(cat "$work/forks-boot") processes (at most 6)"
 		failures=$((failures + 1))
 	fi
 	if [ "$(cat "$work/forks-list")" -le 2 ]; then
