@@ -304,15 +304,16 @@ collect_test() {
 
 # Counts a result and prints its line (TAP with -t; "[12/38] " first on a
 # terminal).  A line that cannot be written makes the run end with 2.
-report_test() { # NAME WORD SECONDS DETAIL
-	local name=$1 word=$2 seconds=$3 detail=$4 progress=""
+# SECTION is no for the lines that are no cfg section (unused errata).
+report_test() { # NAME WORD SECONDS DETAIL [SECTION]
+	local name=$1 word=$2 seconds=$3 detail=$4 section=${5:-yes} progress="" log=""
 	reported=$((reported + 1))
 	case $word in
 	PASS) passed=$((passed + 1)) ;;
 	SKIP) skipped=$((skipped + 1)) ;;
 	*) failed=$((failed + 1)) ;;
 	esac
-	[ "$name" = errata ] || sections_reported=$((sections_reported + 1))
+	[ "$section" = yes ] && sections_reported=$((sections_reported + 1)) log=$logs_directory/$name.log
 	if [ "$tap" = yes ]; then
 		print_tap_line "$reported" "$word" "$name" "$detail" || output_failed=yes
 	else
@@ -320,7 +321,7 @@ report_test() { # NAME WORD SECONDS DETAIL
 		printf '%s' "$progress" && print_result_line "$word" "$name" "$detail" || output_failed=yes
 	fi
 	[ -n "$junit" ] &&
-		junit_cases+=$(junit_test_case "$word" "$name" "$detail" "$seconds" "$logs_directory/$name.log")$'\n'
+		junit_cases+=$(junit_test_case "$word" "$name" "$detail" "$seconds" "$log")$'\n'
 	return 0
 }
 
@@ -344,7 +345,7 @@ report_unused_errata() {
 		describe_erratum "$index"
 		unused_errata+=("unused erratum $erratum_description")
 		if [ "$strict" = yes ]; then
-			report_test errata FAIL 0 "unused erratum $erratum_description"
+			report_test errata FAIL 0 "unused erratum $erratum_description" no
 		else
 			echo "${comment}unused erratum $erratum_description" || output_failed=yes
 		fi
