@@ -409,7 +409,8 @@ else
 fi
 
 # ---- -d: QEMU waits for gdb, without a timeout ----
-GDB_PORT=$gdb_port "$root/x86/run" -E "$work/no-errata.txt" -d "$root/x86/selftest.flat" >"$work/out" 2>&1 &
+# The outer timeout stops the runner (and so its QEMU) if this script dies.
+GDB_PORT=$gdb_port timeout 120 "$root/x86/run" -E "$work/no-errata.txt" -d "$root/x86/selftest.flat" >"$work/out" 2>&1 &
 runner=$!
 sleep 1.5
 expect_line "$work/out" " -S -gdb tcp:127.0.0.1:$gdb_port" "x86/run -d starts QEMU stopped with a gdb stub"
@@ -427,7 +428,7 @@ kill "$runner" 2>/dev/null
 wait "$runner"
 run_runner "$work/out" -f "$work/status.cfg" -d summary-hides-a-failure guest-fails
 expect_line "$work/out" "-d debugs one test: name exactly one (2 are selected)" "run_tests.sh -d wants one test"
-GDB_PORT=$((gdb_port + 1)) "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+GDB_PORT=$((gdb_port + 1)) timeout 120 "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
 	-f "$work/status.cfg" -d guest-fails >"$work/out" 2>&1 &
 runner=$!
 sleep 1.5
