@@ -5,9 +5,13 @@
 #   make check      run the whole suite through ./run_tests.sh
 #   make standalone write tests/<name>, one self-contained script per cfg section
 #   make clean
+#
+# make run and make check first install what is missing (QEMU, gcc,
+# binutils) through scripts/install-dependencies.sh, as README promises:
+# before ./configure when it has not run yet, and before booting.
 
 ifeq ($(wildcard config.mak),)
-$(shell ./configure >&2)
+$(shell $(if $(filter run check,$(MAKECMDGOALS)),scripts/install-dependencies.sh >&2;) ./configure >&2)
 endif
 include config.mak
 
@@ -69,10 +73,12 @@ x86/%.flat: x86/%.o $$(call test_parts,$$*) x86/cstart64.o $(LIBRARY) x86/flat.l
 	@scripts/link-image.sh $* x86/cstart64.o $< $(call test_parts,$*) $(LIBRARY)
 
 run: x86/$(MAIN_IMAGE).flat
+	@scripts/install-dependencies.sh
 	x86/run $<
 
 # RUN_TESTS_FLAGS: more flags for ./run_tests.sh (.ci/run passes -S).
 check: all
+	@scripts/install-dependencies.sh
 	./run_tests.sh $(RUN_TESTS_FLAGS)
 
 standalone: all

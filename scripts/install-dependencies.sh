@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# install-dependencies.sh: install what canon needs from Debian's packages,
-# if it is missing: qemu-system-x86 to run the images, and gcc, make and
-# binutils to build them.  As root it runs apt-get; otherwise it uses sudo
-# when that needs no password, and else prints the command to run.
+# install-dependencies.sh [--dry-run] [EXTRA...]: installs what canon needs
+# from Debian's packages when it is missing: qemu-system-x86 to run the
+# images, and gcc, make and binutils to build them; EXTRA adds clang or
+# the script checker shellcheck (.ci/run asks for both).  As root it runs
+# apt-get; otherwise it uses sudo when that needs no password, and else it
+# prints the command to run and exits 1.  It prints nothing when nothing
+# is missing.  --dry-run only says what it would install, and how.
 set -euo pipefail
 
+dry_run=no
+if [ "${1:-}" = --dry-run ]; then
+	dry_run=yes
+	shift
+fi
+
+# command:package, for each thing canon needs
+needed=(qemu-system-x86_64:qemu-system-x86 gcc:gcc make:make ld:binutils)
+for extra in "$@"; do
+	case $extra in
+	clang | shellcheck) needed+=("$extra:$extra") ;;
+	*) echo "install-dependencies.sh: unknown extra '$extra' (clang or shellcheck)" >&2; exit 2 ;;
+	esac
+done
 missing=()
-command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
-command -v gcc >/dev/null 2>&1 || missing+=(gcc)
-command -v make >/dev/null 2>&1 || missing+=(make)
-command -v ld >/dev/null 2>&1 || missing+=(binutils)
+for pair in "${needed[@]}"; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -20,6 +36,10 @@ else
 	echo "canon needs ${missing[*]}; install with:" >&2
 	echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
 	exit 1
+fi
+if [ "$dry_run" = yes ]; then
+	echo "canon would install ${missing[*]} with: ${as_root[*]:+${as_root[*]} }apt-get install -y ${missing[*]}"
+	exit 0
 fi
 echo "canon: installing ${missing[*]}" >&2
 "${as_root[@]}" apt-get update -q >&2

@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # run_tests.sh: runs the sections of x86/unittests.cfg, in parallel, and
 # prints one result line each and a SUMMARY.  See docs/runner.md.
+#
+# The cfg and the errata list are read once, by one awk, every section is
+# prepared in this process without forking, and only a section that boots
+# gets a worker, a subshell that runs QEMU and writes the log.
+# On the project's hosts a fork and exec costs about a millisecond and a
+# TCG boot 30 ms, so the runner forks as little as it can.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The tree's root, found without forking.
+here=$PWD
+case ${BASH_SOURCE[0]} in
+*/*) CDPATH="" cd -- "${BASH_SOURCE[0]%/*}/.." || exit 2 ;;
+*) CDPATH="" cd .. || exit 2 ;;
+esac
+root=$PWD
+cd -- "$here" || exit 2
 runner=$root/scripts/runner
 # shellcheck source=scripts/runner/config.sh
 . "$runner/config.sh"
@@ -21,27 +34,33 @@ runner=$root/scripts/runner
 usage() {
 	cat <<EOF
 Usage: ./run_tests.sh [-h] [-v] [-a] [-g GROUP]... [-j N] [-t] [-l] [-J FILE]
-                      [-f CFG] [-E ERRATA] [-S] [TEST]...
+                      [-f CFG] [-E ERRATA] [-S] [-d] [TEST]...
 Runs the tests of x86/unittests.cfg (or just the TESTs named) and prints
 PASS/FAIL/SKIP name (detail) for each, then
 SUMMARY: N passed, N failed, N skipped.  Logs go to logs/<test>.log.
+Options may come before or after the TESTs; -- ends them.
 
   -h        this help
-  -v        print each QEMU command and the accelerator probe
+  -v        print each QEMU command and the accelerator probe; with -j 1
+            also the guest's output as it runs
   -a        also run the sections in group nodefault
   -g GROUP  only run sections in GROUP (repeatable: any of them)
-  -j N      run N tests at once (default: $(nproc) = the CPUs here)
+  -j N      run N tests at once (default: the number of CPUs)
   -t        print TAP13 instead of result lines
   -l        list the selected tests, run nothing
   -J FILE   also write a JUnit XML report to FILE
   -f CFG    read CFG instead of x86/unittests.cfg
   -E ERRATA read ERRATA instead of x86/errata.txt
   -S        strict: an erratum that matched no check is a failure
+  -d        debug the one TEST named: QEMU waits for gdb (port GDB_PORT,
+            default 1234), no timeout; prints the gdb command
 
 Environment: QEMU (binary), ACCEL (kvm|tcg), MACHINE (microvm|pc|q35|qboot),
 TIMEOUT (seconds, or like 90s or 2m), QEMU_EXTRA (words added to every QEMU).
-Exit status: 0 when nothing failed, 1 when something did, 2 on bad usage or
-a bad configuration (nothing runs then).
+Exit status: 0 when tests ran and nothing failed, 1 when something failed,
+2 when nothing could be tested (bad usage or configuration, no test
+selected, every test skipped before booting, unwritable output), 130 or
+143 when interrupted by SIGINT or SIGTERM.
 EOF
 }
 
@@ -50,37 +69,75 @@ usage_error() { # MESSAGE
 	exit 2
 }
 
+# An option at the end of the line that needed a value.
+missing_value() { # OPTION
+	case $1 in
+	j) usage_error "-j needs a number, like -j 4" ;;
+	g) usage_error "-g needs a group name" ;;
+	*) usage_error "-$1 needs a value" ;;
+	esac
+}
+
+# Options and test names, in any order: getopts stops at the first name,
+# so each name is taken and getopts starts again after it.
 parse_options() {
-	local option
-	verbose=no all=no tap=no list=no strict=no junit="" jobs=$(nproc) config=$root/x86/unittests.cfg
-	errata_file=$root/x86/errata.txt
-	groups=()
-	while getopts "hvag:j:tlJ:f:E:S" option; do
-		case $option in
-		h) usage; exit 0 ;;
-		v) verbose=yes ;;
-		a) all=yes ;;
-		g) groups+=("$OPTARG") ;;
-		j) [[ $OPTARG =~ ^[1-9][0-9]*$ ]] || usage_error "-j wants a positive number"; jobs=$OPTARG ;;
-		t) tap=yes ;;
-		l) list=yes ;;
-		J) junit=$OPTARG ;;
-		f) config=$OPTARG ;;
-		E) errata_file=$OPTARG ;;
-		S) strict=yes ;;
-		*) usage_error "unknown option" ;;
-		esac
+	local option consumed
+	verbose=no all=no tap=no list=no strict=no debug=no junit="" jobs=""
+	config=$root/x86/unittests.cfg errata_file=$root/x86/errata.txt
+	groups=() requested_tests=()
+	while [ $# -gt 0 ]; do
+		OPTIND=1
+		while getopts ":hvag:j:tlJ:f:E:Sd" option; do
+			case $option in
+			h) usage; exit 0 ;;
+			v) verbose=yes ;;
+			a) all=yes ;;
+			g) [ -n "$OPTARG" ] || usage_error "-g needs a group name, not ''"; groups+=("$OPTARG") ;;
+			j) [[ $OPTARG == [1-9]* && $OPTARG != *[!0-9]* ]] ||
+				usage_error "-j wants a positive number, not '$OPTARG'"
+				jobs=$OPTARG ;;
+			t) tap=yes ;;
+			l) list=yes ;;
+			J) junit=$OPTARG ;;
+			f) config=$OPTARG ;;
+			E) errata_file=$OPTARG ;;
+			S) strict=yes ;;
+			d) debug=yes ;;
+			:) missing_value "$OPTARG" ;;
+			*) usage_error "unknown option -$OPTARG" ;;
+			esac
+		done
+		consumed=$((OPTIND - 1))
+		if [ "$consumed" -gt 0 ] && [ "${!consumed}" = -- ]; then
+			shift "$consumed"
+			requested_tests+=("$@")
+			return
+		fi
+		shift "$consumed"
+		[ $# -gt 0 ] || break
+		requested_tests+=("$1")
+		shift
 	done
-	shift $((OPTIND - 1))
-	requested_tests=("$@")
 }
 
 check_environment() {
-	[ -z "${ACCEL:-}" ] || is_word_in "$ACCEL" "kvm tcg" || usage_error "ACCEL must be kvm or tcg"
-	[ -z "${MACHINE:-}" ] || is_word_in "$MACHINE" "$config_machines" ||
-		usage_error "MACHINE must be one of: $config_machines"
-	[ -z "${TIMEOUT:-}" ] || [[ $TIMEOUT =~ ^[0-9]+(\.[0-9]+)?[smh]?$ ]] ||
-		usage_error "TIMEOUT must be seconds (like 90, 90s or 2m)"
+	check_environment_values run_tests.sh || exit 2
+	debug_port=""
+	if [ "$debug" = yes ]; then
+		debug_port=${GDB_PORT:-1234}
+		[[ $debug_port == [1-9]* && $debug_port != *[!0-9]* && $debug_port -le 65535 ]] ||
+			usage_error "GDB_PORT must be a TCP port number, not '$debug_port'"
+	fi
+}
+
+# PATH as messages show it: x86/errata.txt inside the tree, else as given.
+relative_name_into() { # VARIABLE PATH
+	local -n relative_target_=$1
+	local path=$2
+	[[ $path == /* ]] || path=$PWD/$path
+	relative_target_=$2
+	# shellcheck disable=SC2034 # a nameref: this sets the caller's variable
+	[[ $path == "$root/"* ]] && relative_target_=${path#"$root/"}
 }
 
 # Does section NAME belong to one of the -g groups (or are there none)?
@@ -88,111 +145,184 @@ in_requested_groups() { # NAME
 	local group
 	[ ${#groups[@]} -eq 0 ] && return 0
 	for group in "${groups[@]}"; do
-		is_word_in "$group" "$(field "$1" groups)" && return 0
+		is_word_in "$group" "${section_field[$1/groups]:-}" && return 0
 	done
 	return 1
 }
 
 # Fills selected_tests.  Named tests run even in nodefault; otherwise
-# nodefault sections need -a or -g nodefault.  Typos exit 2.
+# nodefault sections need -a or -g nodefault.  Typos, and a selection that
+# leaves nothing to run, exit 2: a run that tests nothing must not pass.
 select_tests() {
-	local name group known_groups=""
+	local name group known_groups=" " skip_nodefault=no
+	local -A requested=()
 	selected_tests=()
 	for name in "${requested_tests[@]}"; do
-		[ -n "${section_line[$name]+set}" ] || usage_error "unknown test '$name' (not in $config)"
+		[ -n "${section_line[$name]+set}" ] || usage_error "unknown test '$name' (not in $config_name)"
+		requested[$name]=1
 	done
+	if [ ${#groups[@]} -gt 0 ]; then
+		for name in "${section_names[@]}"; do
+			known_groups+="${section_field[$name/groups]:-} "
+		done
+		for group in "${groups[@]}"; do
+			is_word_in "$group" "$known_groups" || usage_error "no section of $config_name is in group '$group'"
+		done
+	fi
+	[ "$all" = no ] && ! is_word_in nodefault "${groups[*]}" && skip_nodefault=yes
 	for name in "${section_names[@]}"; do
-		known_groups+=" $(field "$name" groups)"
-	done
-	for group in "${groups[@]}"; do
-		is_word_in "$group" "$known_groups" || usage_error "no section of $config is in group '$group'"
-	done
-	for name in "${section_names[@]}"; do
-		if [ ${#requested_tests[@]} -gt 0 ]; then
-			is_word_in "$name" "${requested_tests[*]}" || continue
-		elif [ "$all" = no ] && is_word_in nodefault "$(field "$name" groups)" &&
-			! is_word_in nodefault "${groups[*]}"; then
+		if [ ${#requested[@]} -gt 0 ]; then
+			[ -n "${requested[$name]+set}" ] || continue
+		elif [ "$skip_nodefault" = yes ] && [[ " ${section_field[$name/groups]:-} " == *" nodefault "* ]]; then
 			continue
 		fi
 		in_requested_groups "$name" && selected_tests+=("$name")
 	done
+	[ ${#section_names[@]} -gt 0 ] || usage_error "no test selected: $config_name has no sections"
+	[ ${#selected_tests[@]} -gt 0 ] ||
+		usage_error "no test selected: no section is both named (${requested_tests[*]:-all}) and in group ${groups[*]}"
+	if [ "$debug" = yes ] && [ ${#selected_tests[@]} -ne 1 ]; then
+		usage_error "-d debugs one test: name exactly one (${#selected_tests[@]} are selected)"
+	fi
 }
 
 # Every test program (x86/<test>.c) should have a section; say which lack one.
 warn_unlisted_tests() {
-	local source image name listed
+	local source image name file
+	local -A listed=()
+	for name in "${section_names[@]}"; do
+		file=${section_field[$name/file]}
+		listed[${file%.flat}]=1
+	done
 	for source in "$root"/x86/*.c; do
 		[ -e "$source" ] || continue
-		image=$(basename "$source" .c) listed=no
-		for name in "${section_names[@]}"; do
-			[ "$(section_image "$name")" = "$image" ] && listed=yes && break
-		done
-		[ "$listed" = yes ] || echo "run_tests.sh: note: x86/$image.c has no section in $config" >&2
+		image=${source##*/} image=${image%.c}
+		[ -n "${listed[$image]+set}" ] || echo "run_tests.sh: note: x86/$image.c has no section in $config_name" >&2
 	done
 }
 
-# Probes KVM and every CPU model the selection needs, once, before the
-# tests fork: their answers are then shared by all of them.
-probe_once() {
-	local name
-	find_qemu || return 0
-	for name in "${selected_tests[@]}"; do
-		prepare_test "$name" >/dev/null 2>&1
-	done
-	[ "$verbose" = yes ] || return 0
-	if [ "${kvm_available:-no}" = yes ]; then
-		echo "${comment}KVM: yes ($kvm_identity)"
-	else
-		echo "${comment}KVM: no (${kvm_reason:-not needed})"
+output_error() { # MESSAGE
+	echo "run_tests.sh: $1; no test was run" >&2
+	exit 2
+}
+
+# Before any test starts: logs/ and each selected test's log, and the
+# JUnit file, can be written.  Otherwise a run would end in bash errors,
+# or in a report built from an older run's logs.
+check_outputs() {
+	local name log
+	logs_directory=$root/logs
+	if [ ! -d "$logs_directory" ]; then
+		[ -e "$logs_directory" ] && output_error "$logs_directory is not a directory: move it away"
+		mkdir "$logs_directory" 2>/dev/null || output_error "cannot create $logs_directory"
 	fi
-	for name in "${!cpu_probe_log[@]}"; do
-		echo "${comment}-cpu ${name#*/} under KVM: ${cpu_probe_log[$name]}"
+	if [ ! -w "$logs_directory" ] || [ ! -x "$logs_directory" ]; then
+		output_error "cannot write in $logs_directory"
+	fi
+	for name in "${selected_tests[@]}"; do
+		log=$logs_directory/$name.log
+		if [ -d "$log" ] || { [ -e "$log" ] && [ ! -w "$log" ]; }; then
+			output_error "cannot write $log"
+		fi
+	done
+	if [ -n "$junit" ] && { [ -d "$junit" ] || ! { : >>"$junit"; } 2>/dev/null; }; then
+		output_error "cannot write the JUnit report to $junit"
+	fi
+}
+
+# Prints, once each, what the accelerator probes found (-v).
+print_probe_notes() {
+	local key
+	[ "$verbose" = yes ] || return 0
+	if [ -z "${kvm_note_printed:-}" ] && [ -n "${kvm_available:-}" ]; then
+		kvm_note_printed=yes
+		if [ "$kvm_available" = yes ]; then
+			echo "${comment}KVM: yes ($kvm_identity)"
+		else
+			echo "${comment}KVM: no ($kvm_reason)"
+		fi
+	fi
+	for key in "${!cpu_probe_log[@]}"; do
+		[ -n "${cpu_note_printed[$key]+set}" ] && continue
+		cpu_note_printed[$key]=1
+		echo "${comment}-cpu ${key#*/} under KVM: ${cpu_probe_log[$key]}"
 	done
 }
 
-# Runs test number INDEX in the background; its result lands in a file.
+# What -d prints before QEMU starts and waits.
+print_debug_instructions() {
+	echo "${comment}QEMU waits for gdb on port $debug_port, without a timeout; in another terminal:"
+	echo "${comment}  $(gdb_command "$debug_port")"
+	[ -r "$test_elf" ] || echo "${comment}  ($test_elf is missing: gdb has no symbols, break at addresses)"
+	echo "${comment}Ctrl-C here stops QEMU."
+}
+
+# Prepares test number INDEX here; one that cannot boot is reported at
+# once, one that can gets a worker whose result lands in a file.
 start_test() { # INDEX
-	local index=$1 name=${selected_tests[$1]}
+	local index=$1 name=${selected_tests[$1]} log
+	log=$logs_directory/$name.log
+	result_seconds=0
+	if ! prepare_test "$name"; then
+		print_probe_notes
+		[ "$result_word" = SKIP ] && [ "$skip_cause" = accelerator ] &&
+			accelerator_skips+=("$name: $result_detail")
+		echo "$result_word $name ($result_detail)" >"$log"
+		report_test "$name" "$result_word" 0 "$result_detail"
+		return
+	fi
+	booted=$((booted + 1))
+	if [ -z "$run_directory" ]; then # made for the first boot: a run of skips makes none
+		run_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-run.XXXXXX") || exit 2
+		running_group_directory=$run_directory
+	fi
+	print_probe_notes
+	[ "$verbose" = yes ] && echo "$comment$quoted_command"
+	[ "$debug" = yes ] && print_debug_instructions
 	(
-		run_test "$name" "$root/logs/$name.log"
-		printf '%s\n%s\n%s\n%s\n%s\n%s\n%s\n' "$result_word" "$result_status" "$result_seconds" \
-			"$result_detail" "$(sed -n 's/^command: //p' "$root/logs/$name.log")" \
-			"${errata_used[*]}" "${errata_unused[*]}" >"$run_directory/result.$index"
+		run_prepared_test "$name" "$log" "$run_directory/$index.serial"
+		printf '%s\n' "$result_word" "$result_seconds" "$result_detail" "${errata_used[*]}" \
+			"${errata_unused[*]}" >"$run_directory/$index.result"
 	) &
 	running_tests[$!]=$index
 }
 
 # Waits for any running test and reports it.
 collect_test() {
-	local finished index word status seconds detail command used="" unused=""
+	local finished index word seconds detail used="" unused=""
 	wait -n -p finished
 	index=${running_tests[$finished]}
 	unset "running_tests[$finished]"
-	if ! { read -r word && read -r status && read -r seconds && read -r detail && read -r command &&
-		read -r used && read -r unused; } 2>/dev/null <"$run_directory/result.$index"; then
-		word=FAIL seconds=0 command="" used="" unused=""
+	if ! { read -r word && read -r seconds && read -r detail && read -r used && read -r unused; } \
+		2>/dev/null <"$run_directory/$index.result"; then
+		word=FAIL seconds=0
 		detail="the runner's worker for this test died; see logs/${selected_tests[$index]}.log"
 	fi
 	note_errata_use "$used" "$unused"
-	report_test "${selected_tests[$index]}" "$word" "$seconds" "$detail" "$command"
+	report_test "${selected_tests[$index]}" "$word" "$seconds" "$detail"
 }
 
-report_test() { # NAME WORD SECONDS DETAIL COMMAND [LOG]
-	local name=$1 word=$2 seconds=$3 detail=$4 command=$5 log=${6-$root/logs/$1.log}
+# Counts a result and prints its line (TAP with -t; "[12/38] " first on a
+# terminal).  A line that cannot be written makes the run end with 2.
+# SECTION is no for the lines that are no cfg section (unused errata).
+report_test() { # NAME WORD SECONDS DETAIL [SECTION]
+	local name=$1 word=$2 seconds=$3 detail=$4 section=${5:-yes} progress="" log=""
 	reported=$((reported + 1))
 	case $word in
 	PASS) passed=$((passed + 1)) ;;
 	SKIP) skipped=$((skipped + 1)) ;;
 	*) failed=$((failed + 1)) ;;
 	esac
-	[ "$verbose" = yes ] && [ -n "$command" ] && echo "$comment$command"
+	[ "$section" = yes ] && sections_reported=$((sections_reported + 1)) log=$logs_directory/$name.log
 	if [ "$tap" = yes ]; then
-		print_tap_line "$reported" "$word" "$name" "$detail"
+		print_tap_line "$reported" "$word" "$name" "$detail" || output_failed=yes
 	else
-		print_result_line "$word" "$name" "$detail"
+		[ "$show_progress" = yes ] && progress="[$sections_reported/${#selected_tests[@]}] "
+		printf '%s' "$progress" && print_result_line "$word" "$name" "$detail" || output_failed=yes
 	fi
-	[ -n "$junit" ] && junit_test_case "$word" "$name" "$detail" "$seconds" "$log" \
-		>>"$run_directory/junit"
+	[ -n "$junit" ] &&
+		junit_cases+=$(junit_test_case "$word" "$name" "$detail" "$seconds" "$log")$'\n'
+	return 0
 }
 
 # Remembers which errata a section used and left unused (entry numbers).
@@ -203,11 +333,11 @@ note_errata_use() { # USED UNUSED
 }
 
 # An erratum is unused when a section that ran its test said so and no
-# section used it: a stale entry would otherwise hide nothing and rot.
-# Prints one line each (a FAIL under -S) and keeps them for JUnit.
+# section used it: a stale entry hides nothing today and would hide a real
+# failure of its case tomorrow.  Prints one line each (a FAIL under -S)
+# and keeps them for JUnit.
 report_unused_errata() {
 	local index
-	unused_errata=()
 	for index in "${!errata_line[@]}"; do
 		if [ -z "${erratum_unused[$index]+set}" ] || [ -n "${erratum_used[$index]+set}" ]; then
 			continue
@@ -215,85 +345,161 @@ report_unused_errata() {
 		describe_erratum "$index"
 		unused_errata+=("unused erratum $erratum_description")
 		if [ "$strict" = yes ]; then
-			report_test errata FAIL 0 "unused erratum $erratum_description" "" ""
+			report_test errata FAIL 0 "unused erratum $erratum_description" no
 		else
-			echo "${comment}unused erratum $erratum_description"
+			echo "${comment}unused erratum $erratum_description" || output_failed=yes
 		fi
 	done
 }
 
-write_junit() { # WALL_SECONDS
+write_junit() { # WALL_SECONDS [INTERRUPTION]
 	{
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
 		printf '<testsuites tests="%d" failures="%d" skipped="%d" time="%s">\n' \
 			"$reported" "$failed" "$skipped" "$1"
 		printf ' <testsuite name="canon" tests="%d" failures="%d" skipped="%d" time="%s">\n' \
 			"$reported" "$failed" "$skipped" "$1"
-		junit_properties "${unused_errata[@]}"
-		[ -r "$run_directory/junit" ] && cat "$run_directory/junit"
+		junit_properties "${2:-}" "${unused_errata[@]}"
+		printf '%s' "$junit_cases"
 		echo ' </testsuite>'
 		echo '</testsuites>'
 	} >"$junit"
 }
 
-# PATH as messages show it: x86/errata.txt inside the tree, else as given.
-relative_to_root() { # PATH
-	local path=$1
-	[[ $path == /* ]] || path=$PWD/$path
-	if [[ $path == "$root/"* ]]; then printf '%s' "${path#"$root/"}"; else printf '%s' "$1"; fi
+# Why nothing booted, when every selected test was skipped before QEMU
+# started: most often the accelerator asked for is unusable here.
+explain_nothing_ran() {
+	if [ ${#accelerator_skips[@]} -gt 0 ]; then
+		echo "run_tests.sh: no test ran: every selected test was skipped before booting," \
+			"${#accelerator_skips[@]} for the accelerator (${accelerator_skips[0]})" >&2
+	else
+		echo "run_tests.sh: no test ran: every selected test was skipped before booting" >&2
+	fi
 }
 
+# The end of every run: TAP's plan, JUnit, the SUMMARY line (always the
+# last line), and the exit status.  SIGNAL is set when interrupted: the
+# tests not reported count as not run.
+finish_run() { # [SIGNAL STATUS]
+	local signal=${1:-} status=${2:-0} not_run=$((${#selected_tests[@]} - sections_reported)) plan=$reported
+	local interruption=""
+	[ -n "$signal" ] && interruption="interrupted by SIG$signal, $not_run tests not run" &&
+		plan=$((reported + not_run))
+	[ "$tap" = yes ] && printf '1..%d\n' "$plan"
+	elapsed_since "$run_start"
+	if [ -n "$junit" ] && ! write_junit "$elapsed_seconds" "$interruption" 2>/dev/null; then
+		echo "run_tests.sh: cannot write the JUnit report to $junit" >&2
+		output_failed=yes
+	fi
+	if [ -n "$signal" ]; then
+		printf '%sSUMMARY: %d passed, %d failed, %d skipped, %d not run\n' "$comment" "$passed" "$failed" \
+			"$skipped" "$not_run"
+		exit "$status"
+	fi
+	[ "$failed" -eq 0 ] && [ "$booted" -eq 0 ] && explain_nothing_ran
+	[ "$output_failed" = yes ] && echo "run_tests.sh: some results could not be written" >&2
+	printf '%sSUMMARY: %d passed, %d failed, %d skipped\n' "$comment" "$passed" "$failed" "$skipped"
+	[ "$failed" -gt 0 ] && exit 1
+	[ "$booted" -eq 0 ] || [ "$output_failed" = yes ] && exit 2
+	exit 0
+}
+
+# SIGINT or SIGTERM: stop every QEMU and worker, say what did not finish,
+# and end the run with what did.
+# shellcheck disable=SC2317 # called from a trap
+interrupted() { # SIGNAL STATUS
+	local index running=""
+	trap '' INT TERM # a second Ctrl-C must not cut the summary short
+	[ ${#running_tests[@]} -gt 0 ] && kill "${!running_tests[@]}" 2>/dev/null
+	stop_running_qemus
+	[ ${#running_tests[@]} -gt 0 ] && wait "${!running_tests[@]}" 2>/dev/null
+	stop_running_qemus # a worker may have started one as it was stopped
+	for index in "${running_tests[@]}"; do
+		running+=" ${selected_tests[$index]}"
+	done
+	running_tests=()
+	echo "${comment}interrupted by SIG$1${running:+; stopped:$running}"
+	finish_run "$@"
+}
+
+# shellcheck disable=SC2317 # called from a trap
 cleanup() {
 	stop_running_qemus
-	[ -n "${running_tests[*]:-}" ] && kill "${!running_tests[@]}" 2>/dev/null
+	[ ${#running_tests[@]} -gt 0 ] && kill "${!running_tests[@]}" 2>/dev/null
 	[ -n "${run_directory:-}" ] && rm -rf "$run_directory"
 }
 
+# Are as many tests running as -j allows?  Without -j, as many as there
+# are CPUs, asked only once a second test would start: a run of one test,
+# or of skips, forks nothing for it.
+at_job_limit() {
+	[ ${#running_tests[@]} -gt 0 ] || return 1
+	[ -n "$jobs" ] || jobs=$(nproc)
+	[ ${#running_tests[@]} -ge "$jobs" ]
+}
+
 run_selected_tests() {
-	local index start=$EPOCHREALTIME
-	declare -gA running_tests=() erratum_used=() erratum_unused=()
-	reported=0 passed=0 failed=0 skipped=0
+	local index
+	run_start=$EPOCHREALTIME
 	for index in "${!selected_tests[@]}"; do
-		while [ ${#running_tests[@]} -ge "$jobs" ]; do collect_test; done
+		while at_job_limit; do collect_test; done
 		start_test "$index"
 	done
 	while [ ${#running_tests[@]} -gt 0 ]; do collect_test; done
 	report_unused_errata
-	[ "$tap" = yes ] && printf '1..%d\n' "$reported"
-	[ -n "$junit" ] && write_junit "$(elapsed_since "$start")"
-	printf '%sSUMMARY: %d passed, %d failed, %d skipped\n' "$comment" "$passed" "$failed" "$skipped"
-	[ "$failed" -eq 0 ]
+	finish_run
+}
+
+# ARCH from config.mak, read without forking.
+read_architecture() {
+	local key value
+	ARCH=""
+	[ -r "$root/config.mak" ] || return 0
+	while IFS='=' read -r key value; do
+		[ "$key" = ARCH ] && ARCH=$value
+	done <"$root/config.mak"
 }
 
 main() {
+	local config_name errata_name
 	if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501)); then
 		echo "run_tests.sh: needs bash 5.1 or later (wait -n -p), this is $BASH_VERSION" >&2
 		exit 2
 	fi
 	parse_options "$@"
 	check_environment
-	parse_config "$config" || exit 2
-	parse_errata "$errata_file" "$(relative_to_root "$errata_file")" || exit 2
+	relative_name_into config_name "$config"
+	relative_name_into errata_name "$errata_file"
+	parse_config_and_errata "$config" "$config_name" "$errata_file" "$errata_name" || exit 2
 	select_tests
 	[ "$config" = "$root/x86/unittests.cfg" ] && warn_unlisted_tests
 	if [ "$list" = yes ]; then
-		[ ${#selected_tests[@]} -eq 0 ] || printf '%s\n' "${selected_tests[@]}"
+		printf '%s\n' "${selected_tests[@]}"
 		exit 0
 	fi
-	image_directory=$root/x86
-	run_directory=$(mktemp -d "${TMPDIR:-/tmp}/canon-run.XXXXXX") || exit 2
-	running_group_directory=$run_directory/groups
-	TMPDIR=$run_directory # the tests' scratch files go where cleanup looks
-	mkdir -p "$running_group_directory" "$root/logs"
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	check_outputs
 	comment="" # what starts a line that is not a result: "# " in TAP
 	[ "$tap" = yes ] && comment="# "
-	setup_colours "$([ "$tap" = yes ] && echo no || echo yes)"
-	ARCH=$(sed -n 's/^ARCH=//p' "$root/config.mak" 2>/dev/null)
-	[ "$tap" = yes ] && printf 'TAP version 13\n'
-	probe_once
+	if [ "$tap" = yes ] && ! printf 'TAP version 13\n' 2>/dev/null; then
+		output_error "cannot write TAP to standard output"
+	fi
+	run_directory="" junit_cases=""
+	declare -gA running_tests=() erratum_used=() erratum_unused=() cpu_note_printed=()
+	accelerator_skips=() unused_errata=()
+	reported=0 sections_reported=0 passed=0 failed=0 skipped=0 booted=0 output_failed=no
+	trap cleanup EXIT
+	trap 'interrupted INT 130' INT
+	trap 'interrupted TERM 143' TERM
+	if [ "$tap" = yes ]; then setup_colours no; else setup_colours yes; fi
+	show_progress=no
+	[ "$tap" = no ] && [ -t 1 ] && show_progress=yes
+	[ ${#selected_tests[@]} -eq 1 ] || [ "$debug" = yes ] && jobs=1
+	[ "$verbose" = yes ] && [ -z "$jobs" ] && jobs=$(nproc) # -v streams output only with -j 1
+	boot_live=no live_prefix=$comment
+	{ [ "$verbose" = yes ] && [ "${jobs:-0}" -eq 1 ]; } || [ "$debug" = yes ] && boot_live=yes
+	image_directory=$root/x86
+	read_architecture
+	find_qemu
 	run_selected_tests
 }
 

@@ -76,19 +76,19 @@ BOTTOM
 standalone_main() {
 	cat <<'MAIN'
 standalone_main() {
-	local name=${section_names[0]} work suffix
+	local name=${section_names[0]} work suffix image
+	check_environment_values "tests/$name" || exit 2
 	work=$(mktemp -d "${TMPDIR:-/tmp}/canon-standalone.XXXXXX") || exit 2
 	trap 'stop_running_qemus; rm -rf "$work"' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	running_group_directory=$work/groups image_directory=$work TMPDIR=$work
-	mkdir "$running_group_directory"
-	for suffix in flat pvh; do
-		write_image "$suffix" >"$work/$(section_image "$name").$suffix" ||
-			rm -f "$work/$(section_image "$name").$suffix"
+	running_group_directory=$work image_directory=$work
+	image=${section_field[$name/file]%.flat}
+	for suffix in flat pvh; do # the .pvh last, so that it is the newer twin
+		write_image "$suffix" >"$work/$image.$suffix" || rm -f "$work/$image.$suffix"
 	done
 	find_qemu
-	run_test "$name" "$work/log"
+	run_test "$name" "$work/log" "$work/serial"
 	cat "$work/log"
 	exit "$result_status"
 }
@@ -97,7 +97,7 @@ MAIN
 
 write_standalone() { # NAME OUTPUT
 	local name=$1 output=$2 file image
-	image=$(section_image "$name")
+	image=${section_field[$name/file]%.flat}
 	if [ ! -r "$root/x86/$image.flat" ]; then
 		echo "standalone.sh: x86/$image.flat is missing: run make first" >&2
 		return 1

@@ -4,31 +4,39 @@
 # millisecond, where a bash loop took 25 ms, and it is read on every run.
 # POSIX awk: Debian's default is mawk.
 #
-#   awk -v name=x86/unittests.cfg -v keys="file smp ..." -v machines="microvm ..." -f config.awk FILE
+#   awk -v config_file=CFG -v config_name=x86/unittests.cfg -v keys="file smp ..." \
+#       -v machines="microvm ..." -f config.awk CFG
+#
+# run_tests.sh reads the errata list in the same process, to save a fork
+# and exec: "-f config.awk -f errata.awk CFG ERRATA".  So every rule here
+# handles only CFG's lines and ends with "next", and the names here do not
+# clash with errata.awk's.
 #
 # kvm-unit-tests' format: "[name]" starts a section, "key = value" lines
 # fill it, a line starting with "#" is a comment ("#GP" may appear in
 # values, so a "#" later in a line is kept).
 
 BEGIN {
-	split(keys, list, " ")
-	for (i in list)
-		known[list[i]] = 1
-	split(machines, list, " ")
-	for (i in list)
-		machine_known[list[i]] = 1
+	config_words_to_set(keys, known)
+	config_words_to_set(machines, machine_known)
 	section = ""   # "" before the first [section], "-" inside a bad one
-	count = 0
+	section_count = 0
 }
 
-function trim(text) {
+function config_words_to_set(text, set,    list, n, i) {
+	n = split(text, list, " ")
+	for (i = 1; i <= n; i++)
+		set[list[i]] = 1
+}
+
+function config_trim(text) {
 	sub(/^[ \t]+/, "", text)
 	sub(/[ \t]+$/, "", text)
 	return text
 }
 
-function error(line, message) {
-	printf "%s:%d: %s\n", name, line, message > "/dev/stderr"
+function config_error(line, message) {
+	printf "%s:%d: %s\n", config_name, line, message > "/dev/stderr"
 	errors++
 }
 
@@ -45,38 +53,38 @@ function duration_mistake(value) {
 # One value's own rules, so that a typo fails here and not at run time.
 function check_value(key, value,    mistake, n, words, i) {
 	if (key == "file" && value !~ /^[A-Za-z0-9_.-]+\.flat$/)
-		error(FNR, "file must be an image name like smap.flat, not '" value "'")
+		config_error(FNR, "file must be an image name like smap.flat, not '" value "'")
 	else if (key == "smp" && value !~ /^[1-9][0-9]*$/)
-		error(FNR, "smp must be a positive number, not '" value "'")
+		config_error(FNR, "smp must be a positive number, not '" value "'")
 	else if (key == "timeout" && (mistake = duration_mistake(value)) != "")
-		error(FNR, "timeout " mistake ", not '" value "'")
+		config_error(FNR, "timeout " mistake ", not '" value "'")
 	else if (key == "accel" && value != "kvm" && value != "tcg")
-		error(FNR, "accel must be kvm or tcg, not '" value "'")
+		config_error(FNR, "accel must be kvm or tcg, not '" value "'")
 	else if (key == "machine" && !(value in machine_known))
-		error(FNR, "machine must be one of: " machines "; not '" value "'")
+		config_error(FNR, "machine must be one of: " machines "; not '" value "'")
 	else if (key == "expect" && value != "pass" && value != "fail" && value != "skip")
-		error(FNR, "expect must be pass, fail or skip, not '" value "'")
+		config_error(FNR, "expect must be pass, fail or skip, not '" value "'")
 	else if (key == "extra_params" && index(" " value " ", " -append ") > 0)
-		error(FNR, "put the guest's words in test_args, not -append in extra_params")
+		config_error(FNR, "put the guest's words in test_args, not -append in extra_params")
 	else if (key == "check") {
 		n = split(value, words, /[ \t]+/)
 		for (i = 1; i <= n; i++)
 			if (words[i] !~ /^\/[^=]*=/)
-				error(FNR, "check wants PATH=VALUE words with absolute paths, not '" words[i] "'")
+				config_error(FNR, "check wants PATH=VALUE words with absolute paths, not '" words[i] "'")
 	}
 }
 
 function start_section(text) {
 	if (text !~ /^[A-Za-z0-9][A-Za-z0-9_.-]*$/) {
-		error(FNR, "bad section name '[" text "]' (letters, digits, '_', '.', '-')")
+		config_error(FNR, "bad section name '[" text "]' (letters, digits, '_', '.', '-')")
 		section = "-"
 	} else if (text in header_line) {
-		error(FNR, "duplicate section [" text "], first at line " header_line[text])
+		config_error(FNR, "duplicate section [" text "], first at line " header_line[text])
 		section = "-"
 	} else {
 		section = text
 		header_line[text] = FNR
-		names[count++] = text
+		names[section_count++] = text
 	}
 }
 
@@ -84,31 +92,39 @@ function add_field(key, value) {
 	if (key == "qemu_params")
 		key = "extra_params"
 	if (section == "")
-		error(FNR, "'" key "' comes before any [section]")
+		config_error(FNR, "'" key "' comes before any [section]")
 	else if (section == "-")
 		return
 	else if (!(key in known))
-		error(FNR, "unknown key '" key "' (known: " keys ")")
+		config_error(FNR, "unknown key '" key "' (known: " keys ")")
 	else if ((section "/" key) in field)
-		error(FNR, "'" key "' is set twice in section [" section "]")
+		config_error(FNR, "'" key "' is set twice in section [" section "]")
 	else {
 		check_value(key, value)
 		field[section "/" key] = value
 	}
 }
 
-{ sub(/\r$/, ""); text = trim($0) }
-text == "" || text ~ /^#/ { next }
-text ~ /^\[.*\]$/ { start_section(substr(text, 2, length(text) - 2)); next }
-text ~ /^[A-Za-z_]+[ \t]*=/ {
-	key = text
-	sub(/[ \t]*=.*/, "", key)
-	value = text
-	sub(/^[A-Za-z_]+[ \t]*=/, "", value)
-	add_field(key, trim(value))
-	next
+# One line of the cfg: a comment or blank, a [section], or key = value.
+function read_config_line(    text, key, value) {
+	sub(/\r$/, "")
+	text = config_trim($0)
+	if (text == "" || text ~ /^#/)
+		return
+	if (text ~ /^\[.*\]$/) {
+		start_section(substr(text, 2, length(text) - 2))
+	} else if (text ~ /^[A-Za-z_]+[ \t]*=/) {
+		key = text
+		sub(/[ \t]*=.*/, "", key)
+		value = text
+		sub(/^[A-Za-z_]+[ \t]*=/, "", value)
+		add_field(key, config_trim(value))
+	} else {
+		config_error(FNR, "not a [section] or a 'key = value' line: " text)
+	}
 }
-{ error(FNR, "not a [section] or a 'key = value' line: " text) }
+
+FILENAME == config_file { read_config_line(); next }
 
 # TEXT in single quotes for bash: each ' becomes '\''.
 function quoted(text,    parts, n, i, result) {
@@ -119,22 +135,34 @@ function quoted(text,    parts, n, i, result) {
 	return "'" result "'"
 }
 
-END {
-	for (i = 0; i < count; i++)
+# A section without "file" is a mistake of its header line.
+function check_sections(    i) {
+	for (i = 0; i < section_count; i++)
 		if (!((names[i] "/file") in field))
-			error(header_line[names[i]], "section [" names[i] "] has no 'file'")
-	if (errors)
-		exit 1
+			config_error(header_line[names[i]], "section [" names[i] "] has no 'file'")
+}
+
+function print_sections(    i, text, key) {
 	text = "section_names=("
-	for (i = 0; i < count; i++)
+	for (i = 0; i < section_count; i++)
 		text = text (i ? " " : "") quoted(names[i])
 	print text ")"
 	text = "section_line=("
-	for (i = 0; i < count; i++)
+	for (i = 0; i < section_count; i++)
 		text = text "[" quoted(names[i]) "]=" header_line[names[i]] " "
 	print text ")"
 	text = "section_field=("
 	for (key in field)
 		text = text "[" quoted(key) "]=" quoted(field[key]) " "
 	print text ")"
+}
+
+# With errata.awk after this file (errata_follows=1), its END ends the run,
+# and fails it on any mistake of either file.
+END {
+	check_sections()
+	if (!errors)
+		print_sections()
+	else if (!errata_follows)
+		exit 1
 }

@@ -33,8 +33,8 @@ parse_config() { # FILE [NAME]: NAME is how messages call FILE; returns 1 on any
 		echo "${2:-$1}: cannot read the test configuration" >&2
 		return 1
 	fi
-	assignments=$(awk -v name="${2:-$1}" -v keys="$config_keys" -v machines="$config_machines" \
-		-f "$config_awk" "$file") || return 1
+	assignments=$(awk -v config_file="$file" -v config_name="${2:-$1}" -v keys="$config_keys" \
+		-v machines="$config_machines" -f "$config_awk" "$file") || return 1
 	eval "$assignments"
 }
 
@@ -64,10 +64,4 @@ format_seconds() { # MICROSECONDS
 	printf -v fraction '%06d' $(($1 % 1000000))
 	while [[ $fraction == *0 ]]; do fraction=${fraction%0}; done
 	formatted_seconds=$(($1 / 1000000))${fraction:+.$fraction}
-}
-
-# The image a section boots, without directory or suffix: "selftest".
-section_image() { # NAME
-	local file=${section_field[$1/file]}
-	printf '%s' "${file%.flat}"
 }

@@ -33,6 +33,25 @@ parse_errata() { # FILE [NAME]: NAME is how messages call FILE; returns 1 on any
 	eval "$assignments"
 }
 
+# parse_config and parse_errata in one awk process: one fork and exec less
+# on every run of run_tests.sh (see config.awk).
+parse_config_and_errata() { # CFG CFG-NAME ERRATA ERRATA-NAME; returns 1 on any error
+	local assignments
+	errata_file_name=$4
+	if [ ! -f "$1" ] || [ ! -r "$1" ]; then
+		echo "$2: cannot read the test configuration" >&2
+		return 1
+	fi
+	if [ ! -f "$3" ] || [ ! -r "$3" ]; then
+		echo "$4: cannot read the errata list" >&2
+		return 1
+	fi
+	assignments=$(awk -v config_file="$1" -v config_name="$2" -v keys="$config_keys" \
+		-v machines="$config_machines" -v errata_follows=1 -v name="$4" \
+		-f "$config_awk" -f "$errata_awk" "$1" "$3") || return 1
+	eval "$assignments"
+}
+
 # The slug of each NAME, one a line: how errata.awk and the guest's
 # report_slug() turn a check's printed name into the form the list uses.
 print_slugs() { # NAME...

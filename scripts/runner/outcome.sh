@@ -71,12 +71,13 @@ shorten() { # VARIABLE LENGTH
 	return 0
 }
 
-# "12 tests, 2 expected failures, 1 skipped" from the SUMMARY numbers.
+# "12 tests, 2 expected failures, 1 skipped" from the SUMMARY numbers, in
+# summary_text.
 summary_counts() {
-	local text="$summary_tests tests"
-	[ "$summary_expected" -gt 0 ] && text+=", $summary_expected expected failures"
-	[ "$summary_skipped" -gt 0 ] && text+=", $summary_skipped skipped"
-	printf '%s' "$text"
+	summary_text="$summary_tests tests"
+	[ "$summary_expected" -gt 0 ] && summary_text+=", $summary_expected expected failures"
+	[ "$summary_skipped" -gt 0 ] && summary_text+=", $summary_skipped skipped"
+	return 0
 }
 
 # Function name and offset of ADDRESS (hex) from ELF's symbols, if nm and
@@ -86,7 +87,7 @@ summary_counts() {
 symbol_for_address() { # ELF HEX-ADDRESS
 	local elf=$1 address best
 	[ -r "$elf" ] && command -v "${NM:-nm}" >/dev/null || return 0
-	address=$(printf '%016x' $((16#$2)))
+	printf -v address '%016x' $((16#$2))
 	best=$("${NM:-nm}" --defined-only "$elf" 2>/dev/null | awk -v target="$address" '
 		$2 ~ /^[tTwW]$/ && length($1) == 16 && ($1 "") <= (target "") && ($1 "") >= (best_address "") {
 			best_address = $1; best = $1 " " $3 }
@@ -96,15 +97,23 @@ symbol_for_address() { # ELF HEX-ADDRESS
 }
 
 # "hypervisor emulation failure at RIP ... <function+0x4>, code 0f 01 ca ..."
-# from QEMU's report: the error line, then a register dump with RIP= (or EIP=
-# in 32-bit code) and Code=, where <xx> marks the byte at RIP.
-describe_hypervisor_failure() { # STDERR_LOG ELF
-	local stderr_log=$1 elf=$2 what rip code
+# from QEMU's report in qemu_stderr_lines: the error line, then a register
+# dump with RIP= (or EIP= in 32-bit code) and Code=, where <xx> marks the
+# byte at RIP.  Only on this rare path does the reading fork.
+describe_hypervisor_failure() { # ELF
+	local elf=$1 what rip="" code="" line
+	local -a bytes
 	what="hypervisor error ($hypervisor_failure)"
 	[[ $hypervisor_failure == *"Suberror: 1"* ]] && what="hypervisor emulation failure"
 	[[ $hypervisor_failure == *"entry failed"* ]] && what="hypervisor refused VM entry (${hypervisor_failure#*KVM: })"
-	rip=$(grep -a -m 1 -oE '^[ER]IP=[0-9a-f]+' "$stderr_log" | cut -d= -f2)
-	code=$(grep -a -m 1 '^Code=' "$stderr_log" | sed -n 's/.*<\([0-9a-f][0-9a-f]\)>/\1/p' | cut -d' ' -f1-6)
+	for line in "${qemu_stderr_lines[@]}"; do
+		if [ -z "$rip" ] && [[ $line == [ER]IP=[0-9a-f]* ]]; then
+			rip=${line#?IP=} rip=${rip%% *}
+		elif [ -z "$code" ] && [[ $line == Code=*"<"[0-9a-f][0-9a-f]">"* ]]; then
+			read -r -a bytes <<<"${line#*<}"
+			code="${bytes[*]:0:6}" code=${code/>/}
+		fi
+	done
 	printf '%s' "$what"
 	[ -n "$rip" ] && printf ' at RIP %s%s' "$rip" "$(symbol_for_address "$elf" "$rip")"
 	[ -n "$code" ] && printf ', code %s' "$code"
@@ -128,20 +137,25 @@ summary_matches_result_lines() {
 }
 
 # QEMU exited through the exit device with the guest's CODE: check it
-# against the SUMMARY line, and that against the result lines.
-classify_guest_exit() { # CODE SERIAL STDERR_LOG
-	local code=$1 serial=$2 stderr_log=$3
+# against the SUMMARY line, and that against the result lines.  QEMU also
+# exits 1 (code 0) when it cannot start; with no output at all, not even an
+# error, the binary was probably no QEMU (QEMU=/bin/false).
+classify_guest_exit() { # CODE
+	local code=$1
+	last_meaningful_line "${qemu_stderr_lines[@]}"
 	if [ "$summary_lines" -gt 1 ]; then
 		set_outcome 1 error "$summary_lines SUMMARY lines: the guest ran more than once"
-	elif [ "$code" -eq 0 ] && [ "$summary_lines" -eq 0 ] && [ ! -s "$serial" ] &&
-		[ -n "$(last_meaningful_line <"$stderr_log")" ]; then
-		set_outcome 1 error "QEMU failed to start: $(last_meaningful_line <"$stderr_log")"
+	elif [ "$code" -eq 0 ] && [ ${#serial_lines[@]} -eq 0 ] && [ -n "$meaningful_line" ]; then
+		set_outcome 1 error "QEMU failed to start: $meaningful_line"
+	elif [ "$code" -eq 0 ] && [ ${#serial_lines[@]} -eq 0 ]; then
+		set_outcome 1 error "$qemu_binary exited with status 1 and printed nothing, neither guest output nor an error: is it QEMU? (set QEMU to qemu-system-x86_64)"
 	elif [ "$summary_lines" -eq 0 ]; then
 		set_outcome 1 error "guest exit code $code without a SUMMARY line; last line: $last_line"
 	elif ! summary_matches_result_lines; then
 		set_outcome 1 error "guest summary disagrees with its result lines: $summary_mismatch"
 	elif [ "$code" -eq 0 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -gt "$summary_skipped" ]; then
-		set_outcome 0 pass "$(summary_counts)"
+		summary_counts
+		set_outcome 0 pass "$summary_text"
 	elif [ "$code" -eq 77 ] && [ "$summary_failures" -eq 0 ] && [ "$summary_tests" -eq "$summary_skipped" ]; then
 		set_outcome 77 skip "${first_skip:-no tests ran}"
 	elif [ "$code" -eq 1 ] && [ "$summary_failures" -gt 0 ]; then
@@ -152,40 +166,48 @@ classify_guest_exit() { # CODE SERIAL STDERR_LOG
 }
 
 # QEMU exited without the exit device being written.
-classify_plain_exit() { # SERIAL STDERR_LOG
-	local serial=$1 stderr_log=$2 stopped
-	stopped=$(grep -a -m 1 'terminating on signal' "$stderr_log")
-	if [ -n "$stopped" ]; then
-		set_outcome 1 error "QEMU was stopped from outside: ${stopped#*: }"
-	elif [ "$summary_lines" -gt 0 ]; then
+classify_plain_exit() {
+	local line
+	for line in "${qemu_stderr_lines[@]}"; do
+		if [[ $line == *"terminating on signal"* ]]; then
+			set_outcome 1 error "QEMU was stopped from outside: ${line#*: }"
+			return
+		elif [[ $line == *"Terminated via GDBstub"* ]]; then
+			set_outcome 1 error "QEMU was stopped from gdb"
+			return
+		fi
+	done
+	if [ "$summary_lines" -gt 0 ]; then
 		set_outcome 1 error "guest powered off after its SUMMARY without writing the exit device"
 	else
 		set_outcome 1 error "guest reset or triple fault: QEMU exited without the exit device; last line: $last_line"
 	fi
 }
 
-# Reads a finished launch_qemu.  TIMEOUT is in seconds.  An odd status is
-# the exit device's (code << 1) | 1; from 129 up it could also be a signal
-# (timeout's 128 + N), and the guest's SUMMARY line tells which.
-classify_boot() { # TIMEOUT SERIAL STDERR_LOG ELF
-	local seconds=$1 serial=$2 stderr_log=$3 elf=$4 status=$launch_status signal
+# Reads a finished launch_qemu that had a timeout of MICROSECONDS (0:
+# none).  An odd status is the exit device's (code << 1) | 1; from 129 up
+# it could also be a signal (timeout's 128 + N), and the guest's SUMMARY
+# line tells which.
+classify_boot() { # MICROSECONDS SERIAL ELF
+	local microseconds=$1 serial=$2 elf=$3 status=$launch_status signal elapsed
 	scan_serial "$serial"
+	elapsed=${launch_seconds/./}
 	if [ -n "$hypervisor_failure" ]; then
-		set_outcome 1 hypervisor-failure "$(describe_hypervisor_failure "$stderr_log" "$elf")"
-	elif [ "$status" -eq 124 ] || { [ "$status" -eq 137 ] && seconds_reached "$launch_seconds" "$seconds"; }; then
-		set_outcome 124 error "timeout after ${seconds}s, QEMU killed; last line: $last_line"
+		set_outcome 1 hypervisor-failure "$(describe_hypervisor_failure "$elf")"
+	elif [ "$microseconds" -gt 0 ] && { [ "$status" -eq 124 ] ||
+		{ [ "$status" -eq 137 ] && [ $((10#$elapsed)) -ge "$microseconds" ]; }; }; then
+		format_seconds "$microseconds"
+		set_outcome 124 error "timeout after ${formatted_seconds}s, QEMU killed; last line: $last_line"
 	elif [ $((status % 2)) -eq 1 ] && { [ "$status" -lt 128 ] || [ "$summary_lines" -gt 0 ]; }; then
-		classify_guest_exit $((status >> 1)) "$serial" "$stderr_log"
+		classify_guest_exit $((status >> 1))
 	elif [ "$status" -ge 128 ]; then
 		signal=$(kill -l $((status - 128)) 2>/dev/null || echo $((status - 128)))
-		set_outcome "$status" error "QEMU killed by SIG$signal: $(last_meaningful_line <"$stderr_log")"
+		last_meaningful_line "${qemu_stderr_lines[@]}"
+		set_outcome "$status" error "QEMU killed by SIG$signal: $meaningful_line"
 	elif [ "$status" -eq 0 ]; then
-		classify_plain_exit "$serial" "$stderr_log"
+		classify_plain_exit
 	else
-		set_outcome "$status" error "QEMU exited with status $status: $(last_meaningful_line <"$stderr_log")"
+		last_meaningful_line "${qemu_stderr_lines[@]}"
+		set_outcome "$status" error "QEMU exited with status $status: $meaningful_line"
 	fi
-}
-
-seconds_reached() { # ELAPSED LIMIT (decimal seconds)
-	awk -v elapsed="$1" -v limit="$2" 'BEGIN { exit !(elapsed + 0 >= limit + 0) }'
 }

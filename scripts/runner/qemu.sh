@@ -1,10 +1,13 @@
-# shellcheck shell=bash disable=SC2034 # results are globals the callers read
+# shellcheck shell=bash disable=SC2034,SC2154 # results are globals the callers read
 # qemu.sh: finds QEMU, probes the accelerator and CPU, builds the command
 # line, boots one image under a timeout and reads what happened (sourced).
 #
 # x86/run, scripts/run_tests.sh, scripts/bench.sh and every standalone test
 # boot through these functions, so they all boot the same way and read the
 # result the same way.  Results come back in global variables, named below.
+# From the command line to QEMU's exit nothing forks but timeout and QEMU:
+# a fork and exec costs about a millisecond on the project's hosts, and a
+# TCG boot takes 30 ms.
 
 exit_device="isa-debug-exit,iobase=0xf4,iosize=0x4"
 default_timeout=90
@@ -15,8 +18,12 @@ default_timeout=90
 find_qemu() {
 	qemu_missing_reason=""
 	qemu_binary=${QEMU:-}
-	if [ -z "$qemu_binary" ]; then
-		qemu_binary=$(command -v qemu-system-x86_64 || command -v qemu-kvm || true)
+	if [ -z "$qemu_binary" ]; then # hash looks in PATH without a subshell
+		if hash qemu-system-x86_64 2>/dev/null; then
+			qemu_binary=${BASH_CMDS[qemu-system-x86_64]}
+		elif hash qemu-kvm 2>/dev/null; then
+			qemu_binary=${BASH_CMDS[qemu-kvm]}
+		fi
 	fi
 	if [ -n "$qemu_binary" ] && command -v "$qemu_binary" >/dev/null; then
 		return 0
@@ -32,27 +39,34 @@ find_qemu() {
 # QEMU's last stderr line.
 qemu_starts() { # QEMU-ARGUMENTS...
 	local output status
+	local -a lines
 	output=$(timeout -k 1 10 "$qemu_binary" -nodefaults -display none -S -monitor stdio "$@" \
 		<<<quit 2>&1 >/dev/null)
 	status=$?
-	probe_error=$(printf '%s\n' "$output" | last_meaningful_line)
+	mapfile -t lines <<<"$output"
+	last_meaningful_line "${lines[@]}"
+	probe_error=$meaningful_line
 	[ "$status" -eq 0 ]
 }
 
-# The last line of QEMU's stderr that says something; the warning that this
-# host's KVM lacks "pni" comes with every run and means nothing here.
-last_meaningful_line() {
-	grep -v -e "host doesn't support requested feature" -e '^[[:space:]]*$' | tail -n 1
-}
-
-# Which KVM is this?  kvm-pvm when the kvm_pvm module provides /dev/kvm;
-# errata entries name accelerators this way.
-kvm_flavour() {
-	if [ -d /sys/module/kvm_pvm ]; then echo kvm-pvm; else echo kvm; fi
+# Sets meaningful_line to the last of LINES (QEMU's stderr) that says
+# something.  QEMU 7.2 under kvm_pvm on an AMD host warns that the host
+# lacks "pni" on every run; that warning means nothing.
+last_meaningful_line() { # LINE...
+	local index
+	meaningful_line=""
+	for ((index = $#; index > 0; index--)); do
+		[[ ${!index} == *"host doesn't support requested feature"* ]] && continue
+		[[ ${!index} == *[![:space:]]* ]] || continue
+		meaningful_line=${!index}
+		return
+	done
 }
 
 # Can KVM create a VM here?  Sets kvm_available (yes/no), kvm_reason and
-# kvm_identity.  Probes once; later calls reuse the answer.
+# kvm_identity: kvm-pvm when the kvm_pvm module provides /dev/kvm, else kvm,
+# as errata entries name accelerators.  Probes once; later calls reuse the
+# answer.
 probe_kvm() {
 	[ -n "${kvm_available:-}" ] && return 0
 	kvm_available=no kvm_identity=kvm
@@ -63,7 +77,8 @@ probe_kvm() {
 	elif ! qemu_starts -accel kvm -M none; then
 		kvm_reason="KVM cannot create a VM: $probe_error"
 	else
-		kvm_available=yes kvm_identity=$(kvm_flavour) kvm_reason=""
+		kvm_available=yes kvm_identity=kvm kvm_reason=""
+		[ -d /sys/module/kvm_pvm ] && kvm_identity=kvm-pvm
 	fi
 }
 
@@ -72,10 +87,11 @@ probe_kvm() {
 declare -A cpu_choice=()    # ["accelerator/requested"] = the -cpu that starts
 declare -A cpu_probe_log=() # ["accelerator/requested"] = what was tried
 
-# Finds a -cpu value that starts under KVM for REQUESTED ("host,+x,-y").  On
-# some hosts (this project's PVM), host and max pass an MSR that the
-# hypervisor refuses (IA32_ARCH_CAPABILITIES, 0x10a) and QEMU aborts; the
-# same model without that feature starts.  The requested +/- flags are kept.
+# Finds a -cpu value that starts under KVM for REQUESTED ("host,+x,-y").
+# Under kvm_pvm on an AMD host, host and max pass an MSR that the
+# hypervisor refuses (IA32_ARCH_CAPABILITIES, 0x10a) and QEMU 7.2 aborts;
+# the same model without that feature starts.  The requested +/- flags are
+# kept.
 probe_kvm_cpu() { # REQUESTED
 	local requested=$1 key="kvm/$1" candidate log=""
 	[ -n "${cpu_choice[$key]+set}" ] && return 0
@@ -107,31 +123,30 @@ resolve_cpu() { # ACCELERATOR REQUESTED-OR-EMPTY
 
 # ---- the command line -----------------------------------------------------
 
-# QEMU's -M (and firmware) options for MACHINE.  microvm boots the PVH entry
-# without firmware work; its legacy devices are off because the guest only
-# needs COM1 and the exit device.  ACPI stays on for SMP guests (MADT).
-machine_arguments() { # MACHINE SMP
-	local machine=$1 smp=$2
-	case $machine in
+# Sets machine_words to QEMU's -M (and firmware) options for MACHINE.
+# microvm boots the PVH entry without firmware work; its legacy devices are
+# off because the guest only needs COM1 and the exit device.  ACPI stays on
+# for SMP guests (MADT).
+set_machine_words() { # MACHINE SMP
+	case $1 in
 	microvm)
-		if [ "$smp" -gt 1 ]; then
-			echo "-M microvm,pit=off,pic=off,rtc=off"
-		else
-			echo "-M microvm,acpi=off,pit=off,pic=off,rtc=off"
-		fi ;;
-	qboot) echo "-M pc -bios qboot.rom" ;;
-	pc | q35) echo "-M $machine" ;;
+		machine_words=(-M "microvm,acpi=off,pit=off,pic=off,rtc=off")
+		[ "$2" -gt 1 ] && machine_words=(-M "microvm,pit=off,pic=off,rtc=off") ;;
+	qboot) machine_words=(-M pc -bios qboot.rom) ;;
+	*) machine_words=(-M "$1") ;;
 	esac
 }
 
-# The file to boot: on microvm the PVH copy (QEMU's -kernel takes the PVH
-# entry only when the multiboot magic is gone), elsewhere the multiboot one.
-image_for_machine() { # DIRECTORY IMAGE MACHINE
-	local directory=$1 image=$2 machine=$3
-	if [ "$machine" = microvm ] && [ -e "$directory/$image.pvh" ]; then
-		printf '%s' "$directory/$image.pvh"
-	else
-		printf '%s' "$directory/$image.flat"
+# Sets test_kernel to the file to boot for IMAGE (a path).  On microvm, the
+# PVH twin of a .flat (NAME.pvh beside it, written by the build after the
+# .flat) is booted instead when it exists and is newer: QEMU's -kernel takes
+# the faster PVH entry only when the multiboot magic is gone.  Any other
+# file is booted as given.
+choose_kernel() { # IMAGE MACHINE
+	local image=$1 twin=${1%.flat}.pvh
+	test_kernel=$image
+	if [ "$2" = microvm ] && [[ $image == *.flat ]] && [ "$twin" -nt "$image" ]; then
+		test_kernel=$twin
 	fi
 }
 
@@ -140,7 +155,7 @@ build_qemu_command() { # ACCELERATOR CPU MACHINE SMP KERNEL APPEND [EXTRA...]
 	local accelerator=$1 cpu=$2 machine=$3 smp=$4 kernel=$5 append=$6
 	local -a machine_words
 	shift 6
-	read -ra machine_words <<<"$(machine_arguments "$machine" "$smp")"
+	set_machine_words "$machine" "$smp"
 	qemu_command=("$qemu_binary" -nodefaults -no-reboot -display none
 		-accel "$accelerator" -cpu "$cpu" "${machine_words[@]}")
 	[ "$smp" -gt 1 ] && qemu_command+=(-smp "$smp")
@@ -164,28 +179,27 @@ split_cpu_option() { # WORDS...
 	done
 }
 
-# WORD as typed in a shell: bare when it is safe, otherwise in '...'.
-shell_word() { # WORD
-	if [[ $1 =~ ^[A-Za-z0-9_./,:=+@%-]+$ ]]; then
-		printf '%s' "$1"
-	else
-		printf "'%s'" "${1//\'/\'\\\'\'}"
-	fi
-}
-
-# The command as a line that can be pasted into a shell.
-quoted_command() {
-	local word line=""
+# Sets quoted_command to qemu_command as a line that can be pasted into a
+# shell: each word bare when it is safe, otherwise in '...'.
+quote_command() {
+	local word quoted
+	quoted_command=""
 	for word in "${qemu_command[@]}"; do
-		line+="$(shell_word "$word") "
+		if [[ $word == *[!A-Za-z0-9_./,:=+@%-]* || -z $word ]]; then
+			quoted="'${word//\'/\'\\\'\'}'"
+		else
+			quoted=$word
+		fi
+		quoted_command+="${quoted_command:+ }$quoted"
 	done
-	printf '%s' "${line% }"
 }
 
 # ---- booting --------------------------------------------------------------
 
-# Process groups of running QEMUs, one file each, so that an interrupted run
-# can stop them all (stop_running_qemus) from whichever process it was.
+# Process groups of running QEMUs, one file each (qemu-GROUP), so that an
+# interrupted run can stop them all (stop_running_qemus) from whichever
+# process it was.  A finished QEMU's file says "finished" rather than
+# going away: bash cannot remove a file without forking rm.
 running_group_directory=""
 
 stop_group() { # GROUP
@@ -193,12 +207,14 @@ stop_group() { # GROUP
 }
 
 stop_running_qemus() {
-	local file
+	local file state
 	[ -n "$running_group_directory" ] || return 0
-	for file in "$running_group_directory"/*; do
+	for file in "$running_group_directory"/qemu-*; do
 		[ -e "$file" ] || continue
-		stop_group "${file##*/}"
-		rm -f "$file"
+		state=""
+		read -r state <"$file"
+		[ "$state" = finished ] || stop_group "${file##*/qemu-}"
+		echo finished >"$file"
 	done
 }
 
@@ -208,24 +224,26 @@ is_hypervisor_failure_line() { # LINE
 	[[ $1 == *"KVM internal error"* || $1 == *"KVM: entry failed"* ]]
 }
 
-# Copies stderr to fd 3 (and to our own stderr when boot_live is yes).
+# Keeps a line of QEMU's stderr in qemu_stderr_lines (and shows it on our
+# stderr when boot_live is yes).
 keep_stderr_line() { # LINE
-	printf '%s\n' "$1" >&3
+	qemu_stderr_lines+=("$1")
 	[ "${boot_live:-no}" = yes ] && printf '%s\n' "$1" >&2
 	return 0
 }
 
-# Reads QEMU's stderr until QEMU exits.  On a hypervisor failure it waits for
-# the register dump's Code= line (a second at most) and stops QEMU at once,
-# rather than at the timeout.  Sets hypervisor_failure to the first such line.
-watch_qemu_stderr() { # GROUP
-	local group=$1 line
+# Reads QEMU's stderr from FD until QEMU exits.  On a hypervisor failure it
+# waits for the register dump's Code= line (a second at most) and stops
+# QEMU at once, rather than at the timeout.  Sets hypervisor_failure to the
+# first such line.
+watch_qemu_stderr() { # FD GROUP
+	local fd=$1 group=$2 line
 	hypervisor_failure=""
-	while IFS= read -r line; do
+	while IFS= read -r -u "$fd" line || [ -n "$line" ]; do
 		keep_stderr_line "$line"
 		if [ -z "$hypervisor_failure" ] && is_hypervisor_failure_line "$line"; then
 			hypervisor_failure=$line
-			while IFS= read -r -t 1 line; do
+			while IFS= read -r -t 1 -u "$fd" line; do
 				keep_stderr_line "$line"
 				[[ $line == Code=* ]] && break
 			done
@@ -234,37 +252,61 @@ watch_qemu_stderr() { # GROUP
 	done
 }
 
-# Runs qemu_command under a timeout in its own process group (timeout makes
-# one), serial console to SERIAL, stderr to STDERR_LOG.  With boot_live=yes
-# both are also shown as they come.  Sets launch_status (timeout's status:
-# 124 when it fired), launch_seconds and hypervisor_failure.
-launch_qemu() { # SECONDS SERIAL STDERR_LOG
-	local seconds=$1 serial=$2 stderr_log=$3 fifos group start serial_sink=$2 tee_process=""
-	fifos=$(mktemp -d "${TMPDIR:-/tmp}/canon-qemu.XXXXXX") || return 1
-	mkfifo "$fifos/stderr" || return 1
+# Copies the guest's output to SERIAL and, each line after PREFIX, to FD:
+# the live view of x86/run and run_tests.sh -v.
+copy_serial_live() { # SERIAL PREFIX FD
+	local line
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line"
+		printf '%s%s\n' "$2" "${line%$'\r'}" >&"$3"
+	done >"$1"
+}
+
+# Starts qemu_command under timeout, which gives it a process group of its
+# own, in a process substitution whose pid is that group: no temporary
+# fifo, nothing forked but timeout.  The substitution writes the group's
+# file before it becomes timeout, so an interrupted run finds it.
+start_qemu() { # SECONDS SERIAL
 	if [ "${boot_live:-no}" = yes ]; then
-		mkfifo "$fifos/serial" || return 1
-		tee "$serial" <"$fifos/serial" &
-		tee_process=$!
-		serial_sink=$fifos/serial
+		exec {qemu_live_fd}>&1
+		exec {qemu_stderr_fd}< <(
+			[ -n "$running_group_directory" ] && : >"$running_group_directory/qemu-$BASHPID"
+			exec timeout -k 1 "$1" "${qemu_command[@]}" </dev/null 2>&1 \
+				> >(copy_serial_live "$2" "${live_prefix:-}" "$qemu_live_fd"))
+	else
+		exec {qemu_stderr_fd}< <(
+			[ -n "$running_group_directory" ] && : >"$running_group_directory/qemu-$BASHPID"
+			exec timeout -k 1 "$1" "${qemu_command[@]}" </dev/null 2>&1 >"$2")
 	fi
+	qemu_group=$!
+}
+
+# Runs qemu_command with a timeout of MICROSECONDS (0: none, for debugging
+# only), the serial console to SERIAL.  With boot_live=yes the guest's
+# output and QEMU's stderr are also shown as they come (the output's lines
+# after live_prefix).  Sets launch_status (timeout's status: 124 when it
+# fired), launch_seconds, qemu_stderr_lines and hypervisor_failure.
+launch_qemu() { # MICROSECONDS SERIAL
+	local seconds start
+	printf -v seconds '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000))
+	qemu_stderr_lines=()
 	start=$EPOCHREALTIME
-	timeout -k 1 "$seconds" "${qemu_command[@]}" </dev/null >"$serial_sink" 2>"$fifos/stderr" &
-	group=$!
-	[ -n "$running_group_directory" ] && : >"$running_group_directory/$group"
-	watch_qemu_stderr "$group" <"$fifos/stderr" 3>"$stderr_log"
+	start_qemu "$seconds" "$2"
+	watch_qemu_stderr "$qemu_stderr_fd" "$qemu_group"
+	exec {qemu_stderr_fd}<&-
 	launch_status=0
-	wait "$group" 2>/dev/null || launch_status=$? # quiet: bash would announce a signal death
-	launch_seconds=$(elapsed_since "$start")
-	kill -KILL -- "-$group" 2>/dev/null # nothing may outlive its timeout
-	[ -n "$running_group_directory" ] && rm -f "$running_group_directory/$group"
-	[ -n "$tee_process" ] && wait "$tee_process"
-	rm -rf "$fifos"
+	wait "$qemu_group" 2>/dev/null || launch_status=$? # quiet: bash would announce a signal death
+	elapsed_since "$start"
+	launch_seconds=$elapsed_seconds
+	kill -KILL -- "-$qemu_group" 2>/dev/null # nothing may outlive its timeout
+	[ -n "$running_group_directory" ] && echo finished >"$running_group_directory/qemu-$qemu_group"
+	[ "${boot_live:-no}" = yes ] && exec {qemu_live_fd}>&-
 	return 0
 }
 
-elapsed_since() { # EPOCHREALTIME-VALUE: prints the seconds since, to the microsecond
+# Sets elapsed_seconds to the seconds since START, to the microsecond.
+elapsed_since() { # EPOCHREALTIME-VALUE
 	local start=${1/[.,]/} now=${EPOCHREALTIME/[.,]/}
 	local microseconds=$((10#$now - 10#$start))
-	printf '%d.%06d' $((microseconds / 1000000)) $((microseconds % 1000000))
+	printf -v elapsed_seconds '%d.%06d' $((microseconds / 1000000)) $((microseconds % 1000000))
 }

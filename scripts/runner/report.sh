@@ -51,11 +51,14 @@ junit_test_case() { # WORD NAME DETAIL SECONDS LOG
 	printf '  </testcase>\n'
 }
 
-# The test suite's <properties>: one "unused-erratum" per VALUE.
-junit_properties() { # VALUE...
-	local value
-	[ $# -gt 0 ] || return 0
+# The test suite's <properties>: "interrupted" when INTERRUPTION is set,
+# and one "unused-erratum" per UNUSED.
+junit_properties() { # INTERRUPTION UNUSED...
+	local interruption=$1 value
+	shift
+	[ -n "$interruption" ] || [ $# -gt 0 ] || return 0
 	printf '  <properties>\n'
+	[ -n "$interruption" ] && printf '   <property name="interrupted" value="%s"/>\n' "$(xml_value "$interruption")"
 	for value in "$@"; do
 		printf '   <property name="unused-erratum" value="%s"/>\n' "$(xml_value "$value")"
 	done

@@ -7,8 +7,26 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 failures=0
+# Every QEMU these checks start has this in its command line (-name, or the
+# gdb ports below), so that the checks find their own and no one else's.
+self_test_name=canon-runner-self-test-$$
+gdb_port=$((20000 + $$ % 10000))
+
+# The pids of this run's QEMUs (and their timeouts) still alive.
+leftover_qemus() {
+	pgrep -f -- "-name $self_test_name|tcp:127.0.0.1:($gdb_port|$((gdb_port + 1)))( |$)"
+}
+
+# A check that fails may leave a QEMU behind, some without a timeout (-d):
+# stop this run's own, by pid.
+stop_leftover_qemus() {
+	local pids
+	pids=$(leftover_qemus) || return 0
+	# shellcheck disable=SC2086 # a list of pids
+	kill $pids 2>/dev/null
+}
+trap 'stop_leftover_qemus; rm -rf "$work"' EXIT
 
 expect_line() { # OUTPUT-FILE PATTERN WHAT
 	if grep -q -e "$2" "$1"; then
@@ -42,10 +60,10 @@ run_runner() { # OUTPUT ARGUMENT...
 }
 
 # A QEMU that plays a guest: the first word of its -append names
-# fake/WORD.serial, printed as the guest's output, and fake/WORD.status,
-# its exit status (default 1, the exit device's "pass").  It keeps its
-# arguments in fake/WORD.arguments.  The runner's probes (-S) go to the
-# real QEMU.
+# fake/WORD.serial, printed as the guest's output (a line "@sleep N" waits
+# N seconds instead), and fake/WORD.status, its exit status (default 1, the
+# exit device's "pass").  It keeps its arguments in fake/WORD.arguments.
+# The runner's probes (-S) go to the real QEMU.
 mkdir "$work/fake"
 cat >"$work/fake-qemu" <<'QEMU'
 #!/usr/bin/env bash
@@ -58,7 +76,12 @@ done
 directory=$(dirname "$0")/fake
 name=${append%% *}
 printf '%s\n' "$@" >"$directory/$name.arguments"
-cat "$directory/$name.serial" 2>/dev/null
+while IFS= read -r line; do
+	case $line in
+	"@sleep "*) sleep "${line#@sleep }" ;;
+	*) printf '%s\n' "$line" ;;
+	esac
+done <"$directory/$name.serial"
 exit "$(cat "$directory/$name.status" 2>/dev/null || echo 1)"
 QEMU
 chmod +x "$work/fake-qemu"
@@ -76,10 +99,10 @@ fake_section() { # NAME
 	printf '[%s]\nfile = selftest.flat\ntest_args = %s\n\n' "$1" "$1"
 }
 
-cat >"$work/broken.cfg" <<'CFG'
+cat >"$work/broken.cfg" <<CFG
 [hang]
 file = selftest.flat
-extra_params = -S -name canon-runner-self-test
+extra_params = -S -name $self_test_name
 timeout = 2
 
 [bad-option]
@@ -143,7 +166,7 @@ ACCEL=tcg QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/status.cfg" summ
 	summary-counts-a-skip-never-printed summary-misses-an-expected-failure status-3-with-a-passing-summary status-3-with-a-failing-summary \
 	status-3-without-output
 ACCEL=tcg run_runner "$work/out-real" -f "$work/status.cfg" guest-fails
-expect_line "$work/out-real" '^FAIL guest-fails (1 of 17 tests failed, first: deliberately failing check)$' \
+expect_line "$work/out-real" '^FAIL guest-fails (1 of [0-9]* tests failed, first: deliberately failing check' \
 	"a failing guest is a FAIL naming its first failing check"
 expect_line "$work/out" '^FAIL summary-hides-a-failure (guest summary disagrees with its result lines: SUMMARY has 2 tests, 0 unexpected failures, 0 expected failures, 0 skipped; the lines show 2 results, 1 FAIL or XPASS, 0 XFAIL, 0 SKIP)$' \
 	"a FAIL line under a SUMMARY of 0 failures is a mismatch failure"
@@ -216,8 +239,273 @@ run_runner "$work/out" -f "$work/bad.cfg"
 expect_line "$work/out" "bad.cfg:3: smp must be a positive number" "a bad cfg line names file and line"
 expect_line "$work/out" "exit status 2" "a bad cfg exits 2"
 
-if command -v pgrep >/dev/null && pgrep -f -- "-name canon-runner-self-test" >/dev/null; then
-	echo "FAIL: the hung QEMU is still running"
+# ---- exit statuses (issue 14): a run that tests nothing must not pass ----
+run_runner "$work/out" -f "$work/status.cfg" -g ''
+expect_line "$work/out" "-g needs a group name" "-g '' is refused"
+expect_line "$work/out" '^exit status 2' "-g '': exit status 2"
+printf '# nothing\n' >"$work/empty.cfg"
+run_runner "$work/out" -f "$work/empty.cfg"
+expect_line "$work/out" "no test selected: .*empty.cfg has no sections" "an empty cfg is no test"
+expect_line "$work/out" '^exit status 2' "an empty cfg: exit status 2"
+printf '[a]\nfile = selftest.flat\ngroups = x\n[b]\nfile = selftest.flat\ngroups = y\n' >"$work/two.cfg"
+run_runner "$work/out" -f "$work/two.cfg" -g x b
+expect_line "$work/out" "no test selected: no section is both named (b) and in group x" \
+	"a group and a test that do not meet select nothing"
+expect_line "$work/out" '^exit status 2' "nothing selected: exit status 2"
+
+# A QEMU whose KVM cannot create a VM: every test skips for its accelerator.
+cat >"$work/no-kvm-qemu" <<'QEMU'
+#!/usr/bin/env bash
+for word in "$@"; do
+	[ "$word" = kvm ] && { echo "Could not access KVM kernel module: No such file or directory" >&2; exit 1; }
+done
+exec qemu-system-x86_64 "$@"
+QEMU
+chmod +x "$work/no-kvm-qemu"
+ACCEL=kvm QEMU=$work/no-kvm-qemu run_runner "$work/out" -f "$work/status.cfg" guest-fails
+expect_line "$work/out" '^SKIP guest-fails (needs KVM: ' "ACCEL=kvm without a usable KVM skips, saying why"
+expect_line "$work/out" "no test ran: every selected test was skipped before booting, 1 for the accelerator" \
+	"... and says that no test ran"
+expect_line "$work/out" '^exit status 2' "... and exits 2"
+
+run_runner "$work/out" -f "$work/status.cfg" -J "$work/no-such-directory/report.xml" guest-fails
+expect_line "$work/out" "cannot write the JUnit report to .*no-such-directory/report.xml; no test was run" \
+	"an unwritable -J file stops the run before it starts"
+expect_no_line "$work/out" "guest-fails" "... before any test"
+expect_line "$work/out" '^exit status 2' "an unwritable -J file: exit status 2"
+"$root/scripts/run_tests.sh" -E "$work/no-errata.txt" -f "$work/status.cfg" -t guest-fails >/dev/full 2>"$work/out"
+echo "exit status $?" >>"$work/out"
+expect_line "$work/out" "cannot write TAP to standard output" "-t to an unwritable output stops the run"
+expect_line "$work/out" '^exit status 2' "... with exit status 2"
+
+# logs/ that cannot be written: a tree whose logs is a file, and one whose
+# log for the test is a directory.  Not chmod: CI may run as root, whom
+# permissions do not stop.
+for tree in "$work/tree-logs-file" "$work/tree-log-directory"; do
+	mkdir -p "$tree/x86"
+	ln -s "$root/scripts" "$tree/scripts"
+	ln -s "$root/x86/selftest.flat" "$root/x86/selftest.pvh" "$tree/x86/"
+done
+: >"$work/tree-logs-file/logs"
+mkdir -p "$work/tree-log-directory/logs/guest-fails.log"
+for tree in "$work/tree-logs-file" "$work/tree-log-directory"; do
+	ACCEL=tcg "$tree/scripts/run_tests.sh" -E "$work/no-errata.txt" -f "$work/status.cfg" guest-fails \
+		>"$work/out" 2>&1
+	echo "exit status $?" >>"$work/out"
+	expect_line "$work/out" "run_tests.sh: .*logs.*; no test was run" "unwritable logs (${tree##*tree-}) stop the run first"
+	expect_no_line "$work/out" "line [0-9]*:" "... without bash errors"
+	expect_line "$work/out" '^exit status 2' "... with exit status 2"
+done
+
+# ---- interrupted runs ----
+printf '[hang-a]\nfile = selftest.flat\nextra_params = -S -name %s\ntimeout = 60\n' "$self_test_name" \
+	>"$work/interrupt.cfg"
+printf '[hang-b]\nfile = selftest.flat\nextra_params = -S -name %s\ntimeout = 60\n' "$self_test_name" \
+	>>"$work/interrupt.cfg"
+printf '[quick]\nfile = selftest.flat\n' >>"$work/interrupt.cfg"
+for signal in INT TERM; do
+	# trap - INT: an asynchronous command would otherwise ignore SIGINT.
+	(
+		trap - INT
+		ACCEL=tcg exec "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" -f "$work/interrupt.cfg" -j 3 \
+			-J "$work/interrupted.xml" quick hang-a hang-b >"$work/out" 2>&1
+	) &
+	runner=$!
+	for _ in $(seq 50); do
+		grep -q '^PASS quick' "$work/out" && break
+		sleep 0.1
+	done
+	sleep 0.5
+	kill -"$signal" "$runner"
+	wait "$runner"
+	echo "exit status $?" >>"$work/out"
+	expect_line "$work/out" "^interrupted by SIG$signal; stopped: .*hang-a" "SIG$signal names the tests it stopped"
+	expect_line "$work/out" "^interrupted by SIG$signal; stopped: .*hang-b" "... all of them"
+	expect_line "$work/out" "^SUMMARY: 1 passed, 0 failed, 0 skipped, 2 not run$" "SIG$signal: SUMMARY counts what did not finish"
+	expect_line "$work/out" "^exit status $([ "$signal" = INT ] && echo 130 || echo 143)$" "SIG$signal: its exit status"
+	expect_line "$work/interrupted.xml" "name=\"quick\"" "SIG$signal: JUnit holds what finished"
+	expect_line "$work/interrupted.xml" "name=\"interrupted\" value=\"interrupted by SIG$signal" "SIG$signal: JUnit says so"
+	if leftover_qemus >/dev/null; then
+		echo "FAIL: SIG$signal leaves QEMUs running"
+		failures=$((failures + 1))
+		stop_leftover_qemus
+	else
+		echo "PASS: SIG$signal stops every QEMU"
+	fi
+done
+
+# ---- values checked where they are read ----
+TIMEOUT=0 run_runner "$work/out" -f "$work/status.cfg" guest-fails
+expect_line "$work/out" "TIMEOUT must be seconds .*more than 0, not '0'" "TIMEOUT=0 is refused, not 'never'"
+expect_line "$work/out" '^exit status 2' "TIMEOUT=0: exit status 2"
+printf '[a]\nfile = selftest.flat\ntimeout = 0\n' >"$work/bad.cfg"
+run_runner "$work/out" -f "$work/bad.cfg"
+expect_line "$work/out" "bad.cfg:3: timeout must be more than 0" "timeout = 0 is refused with file:line"
+ACCEL=xen run_runner "$work/out" -f "$work/status.cfg" guest-fails
+expect_line "$work/out" "ACCEL must be kvm or tcg, not 'xen'" "a bad ACCEL is refused"
+for variable in TIMEOUT=abc MACHINE=bogus ACCEL=xen; do
+	env "$variable" "$root/x86/run" -E "$work/no-errata.txt" "$root/x86/selftest.flat" >"$work/out" 2>&1
+	echo "exit status $?" >>"$work/out"
+	expect_line "$work/out" "^x86/run: ${variable%%=*} must be" "x86/run refuses $variable"
+	expect_line "$work/out" '^exit status 2' "x86/run $variable: exit status 2, nothing booted"
+done
+run_runner "$work/out" -f "$work/status.cfg" guest-fails -j
+expect_line "$work/out" "-j needs a number, like -j 4" "-j without a number is named"
+run_runner "$work/out" -f "$work/status.cfg" -j guest-fails
+expect_line "$work/out" "-j wants a positive number, not 'guest-fails'" "-j before a name says what it got"
+run_runner "$work/out" -f "$work/status.cfg" guest-fails -l
+expect_line "$work/out" '^guest-fails$' "an option after a test name works"
+run_runner "$work/out" -f "$work/status.cfg" guest-fails -x
+expect_line "$work/out" "unknown option -x" "an unknown option after a test name is refused"
+QEMU=/bin/false ACCEL=tcg run_runner "$work/out" -f "$work/status.cfg" guest-fails
+expect_line "$work/out" "^FAIL guest-fails (/bin/false exited with status 1 and printed nothing, .*is it QEMU?" \
+	"QEMU=/bin/false is named as no QEMU"
+
+# ---- x86/run boots exactly the file it is given ----
+cp "$root/x86/selftest.flat" "$work/kernel.bin"
+ACCEL=tcg "$root/x86/run" -E "$work/no-errata.txt" "$work/kernel.bin" >"$work/out" 2>&1
+expect_line "$work/out" "-kernel $work/kernel.bin" "x86/run boots the file given"
+expect_line "$work/out" '^PASS kernel ' "... and it passes"
+cp "$root/x86/selftest.flat" "$work/twin.flat"
+cp "$root/x86/selftest.pvh" "$work/twin.pvh"
+touch -d '1 hour ago' "$work/twin.pvh"
+ACCEL=tcg MACHINE=microvm "$root/x86/run" -E "$work/no-errata.txt" "$work/twin.flat" >"$work/out" 2>&1
+expect_line "$work/out" "-kernel $work/twin.flat" "an older PVH twin is not booted"
+touch "$work/twin.pvh"
+ACCEL=tcg MACHINE=microvm "$root/x86/run" -E "$work/no-errata.txt" "$work/twin.flat" >"$work/out" 2>&1
+expect_line "$work/out" "-kernel $work/twin.pvh" "a newer PVH twin is booted on microvm"
+ACCEL=tcg MACHINE=q35 "$root/x86/run" -E "$work/no-errata.txt" "$work/twin.flat" >"$work/out" 2>&1
+expect_line "$work/out" "-kernel $work/twin.flat" "... and not on q35"
+"$root/x86/run" -E "$work/no-errata.txt" "$work/no-such-image.flat" >"$work/out" 2>&1
+expect_line "$work/out" "x86/run: $work/no-such-image.flat: no such file" "x86/run names a missing file"
+
+# ---- -v shows the guest's output as it runs ----
+{
+	fake_section slow-guest
+	fake_section quick-guest
+} >"$work/live.cfg"
+fake_guest slow-guest 1 "PASS: before the pause" "@sleep 3" "SUMMARY: 1 tests, 0 unexpected failures, 0 skipped"
+fake_guest quick-guest 1 "PASS: one" "SUMMARY: 1 tests, 0 unexpected failures, 0 skipped"
+ACCEL=tcg QEMU=$work/fake-qemu "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" -f "$work/live.cfg" -v -j 1 \
+	slow-guest >"$work/out" 2>&1 &
+runner=$!
+sleep 1.5
+cp "$work/out" "$work/out-early"
+wait "$runner"
+expect_line "$work/out-early" '^PASS: before the pause' "-v -j 1 shows the guest's output while it runs"
+expect_no_line "$work/out-early" '^SUMMARY' "... before the test ends"
+
+# ---- progress on a terminal ----
+if command -v script >/dev/null; then
+	ACCEL=tcg QEMU=$work/fake-qemu script -qec "$root/scripts/run_tests.sh -E $work/no-errata.txt -f $work/live.cfg quick-guest -j 1" \
+		/dev/null >"$work/out" 2>&1
+	QEMU=$work/fake-qemu ACCEL=tcg script -qec "$root/scripts/run_tests.sh -E $work/no-errata.txt -f $work/status.cfg -j 2 summary-hides-a-failure status-3-without-output" \
+		/dev/null >"$work/out" 2>&1
+	expect_line "$work/out" '\[2/2\] .*FAIL' "a terminal gets [N/TOTAL] progress"
+	ACCEL=tcg QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/live.cfg" quick-guest
+	expect_no_line "$work/out" '\[1/1\]' "... and a pipe does not"
+else
+	echo "SKIP: no script(1) to give the runner a terminal"
+fi
+
+# ---- -d: QEMU waits for gdb, without a timeout ----
+# The outer timeout stops the runner (and so its QEMU) if this script dies.
+GDB_PORT=$gdb_port timeout 120 "$root/x86/run" -E "$work/no-errata.txt" -d "$root/x86/selftest.flat" >"$work/out" 2>&1 &
+runner=$!
+sleep 1.5
+expect_line "$work/out" " -S -gdb tcp:127.0.0.1:$gdb_port" "x86/run -d starts QEMU stopped with a gdb stub"
+expect_line "$work/out" "^# accelerator: .*; timeout: none$" "... without a timeout"
+expect_line "$work/out" "^#   gdb -q $root/x86/selftest.elf -ex 'target remote 127.0.0.1:[0-9]*' -ex 'hbreak main' -ex continue" \
+	"x86/run -d prints the gdb command: the ELF, the stub, hbreak main"
+if command -v gdb >/dev/null; then
+	command=$(sed -n 's/^#   gdb -q/gdb -q -batch/p' "$work/out")
+	eval "timeout 60 $command -ex 'info symbol \$pc' -ex kill" >"$work/gdb" 2>&1
+	expect_line "$work/gdb" "^main in section .text" "the printed gdb command stops at main (default accelerator)"
+else
+	echo "SKIP: no gdb to follow the printed command"
+fi
+kill "$runner" 2>/dev/null
+wait "$runner"
+run_runner "$work/out" -f "$work/status.cfg" -d summary-hides-a-failure guest-fails
+expect_line "$work/out" "-d debugs one test: name exactly one (2 are selected)" "run_tests.sh -d wants one test"
+GDB_PORT=$((gdb_port + 1)) timeout 120 "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+	-f "$work/status.cfg" -d guest-fails >"$work/out" 2>&1 &
+runner=$!
+sleep 1.5
+kill -TERM "$runner"
+wait "$runner"
+expect_line "$work/out" "^QEMU waits for gdb on port" "run_tests.sh -d waits for gdb"
+expect_line "$work/out" "^  gdb -q .*hbreak main" "run_tests.sh -d prints the gdb command"
+expect_line "$root/logs/guest-fails.log" "timeout: none" "... with no timeout"
+if leftover_qemus >/dev/null; then
+	echo "FAIL: a QEMU waiting for gdb outlives its runner"
+	failures=$((failures + 1))
+	stop_leftover_qemus
+else
+	echo "PASS: no QEMU waiting for gdb outlives its runner"
+fi
+
+# ---- the runner forks nothing per section ----
+# Counted with strace, not timed: the count does not depend on the load.
+# Sections that skip before booting cost no process at all, so 30 of them
+# cost what 1 does; -l costs one awk whatever the cfg; a boot costs the
+# awk, the scratch directory (mktemp, rm), the worker, the process
+# substitution that becomes timeout, and QEMU.
+count_forks() { # OUTPUT COMMAND...: how many processes (not threads) COMMAND starts
+	local output=$1
+	shift
+	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$work/strace" "$@" >/dev/null 2>&1
+	grep -E '(clone3?|v?fork)\(.*= [0-9]+$' "$work/strace" | grep -c -v CLONE_THREAD >"$output"
+}
+if command -v strace >/dev/null; then
+	: >"$work/many.cfg"
+	for index in $(seq 30); do
+		printf '[skip-%d]\nfile = selftest.flat\naccel = kvm\n' "$index" >>"$work/many.cfg"
+	done
+	ACCEL=tcg count_forks "$work/forks-1" "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+		-f "$work/many.cfg" skip-1
+	ACCEL=tcg count_forks "$work/forks-30" "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+		-f "$work/many.cfg"
+	count_forks "$work/forks-list" "$root/scripts/run_tests.sh" -l
+	if [ "$(cat "$work/forks-1")" -eq "$(cat "$work/forks-30")" ]; then
+		echo "PASS: 30 sections cost the processes 1 costs ($(cat "$work/forks-1"))"
+	else
+		echo "FAIL: 1 section costs $(cat "$work/forks-1") processes, 30 cost $(cat "$work/forks-30")"
+		failures=$((failures + 1))
+	fi
+	ACCEL=tcg count_forks "$work/forks-boot" "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" \
+		-f "$work/status.cfg" guest-fails
+	if [ "$(cat "$work/forks-boot")" -le 6 ]; then
+		echo "PASS: one TCG boot starts $(cat "$work/forks-boot") processes"
+	else
+		echo "FAIL: one TCG boot starts $(cat "$work/forks-boot") processes (at most 6)"
+		failures=$((failures + 1))
+	fi
+	if [ "$(cat "$work/forks-list")" -le 2 ]; then
+		echo "PASS: -l on x86/unittests.cfg starts $(cat "$work/forks-list") processes"
+	else
+		echo "FAIL: -l on x86/unittests.cfg starts $(cat "$work/forks-list") processes (at most 2: the awk and its subshell)"
+		failures=$((failures + 1))
+	fi
+else
+	echo "SKIP: no strace to count the runner's processes"
+fi
+
+# ---- make run and make check install what is missing ----
+for goal in run check; do
+	make -C "$root" -n "$goal" >"$work/out" 2>&1
+	expect_line "$work/out" "scripts/install-dependencies.sh" "make $goal runs scripts/install-dependencies.sh"
+done
+mkdir "$work/bin"
+for tool in bash env id gcc make ld; do
+	ln -s "$(command -v "$tool")" "$work/bin/$tool"
+done
+PATH=$work/bin "$root/scripts/install-dependencies.sh" --dry-run >"$work/out" 2>&1
+expect_line "$work/out" "would install qemu-system-x86 with: .*apt-get install -y qemu-system-x86" \
+	"without QEMU, install-dependencies.sh installs qemu-system-x86"
+
+if leftover_qemus >/dev/null; then
+	echo "FAIL: a QEMU of these checks is still running"
 	failures=$((failures + 1))
 fi
 [ "$failures" -eq 0 ] && echo "PASS: the runner names every failure"

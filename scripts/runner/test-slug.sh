@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test-slug.sh: the runner's slug rule (errata.awk, through print_slugs)
 # must turn check names into the same slugs as report_slug() in
-# lib/report.c, or errata would silently not match.  Checks a table of known answers, then (when gcc is here) the
-# guest's own C function, compiled for the host, on the same names.
+# lib/report.c, or errata would silently not match.  Checks a table of
+# known answers, then (when gcc is installed) the guest's own C function,
+# compiled for the host, on the same names.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/runner/errata.sh

@@ -2,48 +2,66 @@
 # test.sh: runs one cfg section and decides its result line (sourced).
 #
 # The caller has parsed the section into section_field (config.sh) or, in a
-# standalone script, embedded it.  run_test NAME LOG sets:
+# standalone script, embedded it.  prepare_test NAME settles everything up
+# to the QEMU command without forking, so that run_tests.sh can do it for
+# every section in one process; run_prepared_test LOG boots and judges.
+# run_test NAME LOG does both.  They set:
 #   result_word     PASS, FAIL or SKIP
 #   result_detail   what goes in the brackets of the result line
 #   result_status   the kvm-unit-tests status: 0, 77, 124, >=128, or 1
 #   result_seconds  how long QEMU ran
-# It needs image_directory (where NAME.flat is) and qemu_binary or
-# qemu_missing_reason (find_qemu).
-
-# "90s", "2m" or "1.5" as seconds, for messages and comparisons.
-timeout_seconds() { # VALUE
-	awk -v value="$1" 'BEGIN {
-		unit = substr(value, length(value)); number = value + 0
-		if (unit == "m") number *= 60; else if (unit == "h") number *= 3600
-		print number }'
-}
-
-field() { # NAME KEY [DEFAULT]
-	printf '%s' "${section_field[$1/$2]:-${3:-}}"
-}
+#   skip_cause      accelerator, when a SKIP came from an unusable or
+#                   mismatched accelerator
+# They need image_directory (where the cfg's images are) and qemu_binary
+# or qemu_missing_reason (find_qemu).  debug_port, when set, starts QEMU
+# stopped with a gdb stub on that port and no timeout.
 
 set_result() { # WORD STATUS DETAIL
 	result_word=$1 result_status=$2 result_detail=$3
 }
 
+# Checks the environment the runner reads (ACCEL, MACHINE, TIMEOUT), so
+# that a typo stops PROGRAM before anything runs instead of being taken as
+# "none" or the default.  Prints each mistake; returns 1 after any.
+check_environment_values() { # PROGRAM
+	local program=$1 status=0 microseconds
+	if [ -n "${ACCEL:-}" ] && ! is_word_in "$ACCEL" "kvm tcg"; then
+		echo "$program: ACCEL must be kvm or tcg, not '$ACCEL'" >&2
+		status=1
+	fi
+	if [ -n "${MACHINE:-}" ] && ! is_word_in "$MACHINE" "$config_machines"; then
+		echo "$program: MACHINE must be one of: $config_machines; not '$MACHINE'" >&2
+		status=1
+	fi
+	if [ -n "${TIMEOUT:-}" ] && ! duration_microseconds_into microseconds "$TIMEOUT"; then
+		echo "$program: TIMEOUT must be seconds (like 90, 90s, 1.5m or 2h), more than 0, not '$TIMEOUT';" \
+			"there is no 'never': to wait forever, debug with -d" >&2
+		status=1
+	fi
+	return "$status"
+}
+
 # Reasons to skip before QEMU starts: another architecture, a failed
 # "check" condition, or an accelerator this run cannot give.  Sets
-# test_accelerator (kvm or tcg) or result_detail, and returns 1 to skip.
+# test_accelerator (kvm or tcg), or result_detail and skip_cause and
+# returns 1 to skip.
 choose_accelerator_or_skip() { # NAME
-	local name=$1 wanted condition path value architecture
-	architecture=$(field "$name" arch)
+	local name=$1 wanted condition path value architecture=${section_field[$1/arch]:-}
+	skip_cause=other
 	if [ -n "$architecture" ] && [ "$architecture" != "${ARCH:-x86_64}" ]; then
 		result_detail="arch = $architecture, this build is ${ARCH:-x86_64}"
 		return 1
 	fi
-	for condition in $(field "$name" check); do
-		path=${condition%%=*} value=${condition#*=}
-		if [ "$(cat "$path" 2>/dev/null)" != "$value" ]; then
+	for condition in ${section_field[$name/check]:-}; do
+		path=${condition%%=*} value=""
+		{ read -r value <"$path"; } 2>/dev/null
+		if [ "$value" != "${condition#*=}" ]; then
 			result_detail="check $condition is not true here"
 			return 1
 		fi
 	done
-	wanted=$(field "$name" accel)
+	skip_cause=accelerator
+	wanted=${section_field[$name/accel]:-}
 	if [ -n "${ACCEL:-}" ] && [ -n "$wanted" ] && [ "$ACCEL" != "$wanted" ]; then
 		result_detail="needs accel = $wanted, ACCEL=$ACCEL"
 		return 1
@@ -54,7 +72,9 @@ choose_accelerator_or_skip() { # NAME
 		result_detail="needs KVM: $kvm_reason"
 		return 1
 	fi
-	test_accelerator=${wanted:-$([ "$kvm_available" = yes ] && echo kvm || echo tcg)}
+	test_accelerator=${wanted:-tcg}
+	[ -z "$wanted" ] && [ "$kvm_available" = yes ] && test_accelerator=kvm
+	skip_cause=""
 }
 
 # The guest's command line: the section's words, then errata=... for the
@@ -64,16 +84,30 @@ choose_accelerator_or_skip() { # NAME
 # kernel's path and a blank in front of the words.
 guest_command_line() { # NAME ACCELERATOR KERNEL
 	local name=$1 accelerator=$2 kernel=$3
-	select_errata "$accelerator" "$(section_image "$name")"
-	test_append=$(field "$name" test_args)
+	select_errata "$accelerator" "$test_image_name"
+	test_append=${section_field[$name/test_args]:-}
 	[ -n "$test_errata_word" ] && test_append+="${test_append:+ }$test_errata_word"
 	[ $((${#kernel} + 1 + ${#test_append})) -le 4095 ]
 }
 
-# Everything up to the QEMU command: sets test_* and qemu_command, or a
-# result (SKIP or FAIL) and returns 1.  EXTRA are QEMU words from x86/run.
+# Sets test_image (the file the section names: the cfg's "file" under
+# image_directory, or a path as x86/run gives it), test_image_name (its
+# name without directory and suffix, which errata use) and test_elf (the
+# .elf beside it, for symbols).
+locate_image() { # NAME
+	local file=${section_field[$1/file]}
+	test_image=$file
+	[[ $file == */* ]] || test_image=$image_directory/$file
+	test_image_name=${file##*/}
+	test_image_name=${test_image_name%.*}
+	test_elf=${test_image%.*}.elf
+}
+
+# Everything up to the QEMU command, without forking: sets test_* and
+# qemu_command, or a result (SKIP or FAIL) and returns 1.  EXTRA are QEMU
+# words from x86/run.
 prepare_test() { # NAME [EXTRA...]
-	local name=$1 image smp identity cpu
+	local name=$1 smp=${section_field[$1/smp]:-1} cpu_key
 	local -a extra_words
 	shift
 	if [ -n "${qemu_missing_reason:-}" ]; then
@@ -84,37 +118,55 @@ prepare_test() { # NAME [EXTRA...]
 		set_result SKIP 77 "$result_detail"
 		return 1
 	fi
-	test_machine=${MACHINE:-$(field "$name" machine microvm)}
-	image=$(section_image "$name")
-	test_kernel=$(image_for_machine "$image_directory" "$image" "$test_machine")
+	test_machine=${MACHINE:-${section_field[$name/machine]:-microvm}}
+	locate_image "$name"
+	choose_kernel "$test_image" "$test_machine"
 	if [ ! -r "$test_kernel" ]; then
 		set_result FAIL 1 "$test_kernel is missing: run make first"
 		return 1
 	fi
-	identity=$test_accelerator
-	[ "$identity" = kvm ] && identity=$kvm_identity
-	if ! guest_command_line "$name" "$identity" "$test_kernel"; then
+	test_identity=$test_accelerator
+	[ "$test_identity" = kvm ] && test_identity=$kvm_identity
+	if ! guest_command_line "$name" "$test_identity" "$test_kernel"; then
 		set_result FAIL 1 "guest command line (image path, blank, test_args and errata) is over the guest's 4095 bytes: shorten the errata or test_args"
 		return 1
 	fi
-	read -ra extra_words <<<"$(field "$name" extra_params) ${QEMU_EXTRA:-}"
+	read -ra extra_words <<<"${section_field[$name/extra_params]:-} ${QEMU_EXTRA:-}"
 	split_cpu_option "${extra_words[@]}" "$@"
 	resolve_cpu "$test_accelerator" "$requested_cpu"
-	cpu=$resolved_cpu
-	if [ -z "$cpu" ]; then
-		set_result FAIL 1 "no -cpu model starts under KVM: ${cpu_probe_log[kvm/${requested_cpu:-host}]}"
+	cpu_key=kvm/${requested_cpu:-host}
+	if [ -z "$resolved_cpu" ]; then
+		set_result FAIL 1 "no -cpu model starts under KVM: ${cpu_probe_log[$cpu_key]}"
 		return 1
 	fi
-	test_cpu_note="-cpu $cpu"
-	[ "$test_accelerator" = kvm ] && test_cpu_note+=" (probe: ${cpu_probe_log[kvm/${requested_cpu:-host}]})"
-	test_timeout=${TIMEOUT:-$(field "$name" timeout "$default_timeout")}
-	smp=$(field "$name" smp 1)
-	build_qemu_command "$test_accelerator" "$cpu" "$test_machine" "$smp" "$test_kernel" \
+	test_cpu_note="-cpu $resolved_cpu"
+	[ "$test_accelerator" = kvm ] && test_cpu_note+=" (probe: ${cpu_probe_log[$cpu_key]})"
+	if [ -n "${debug_port:-}" ]; then
+		test_timeout_microseconds=0
+		other_qemu_words+=(-S -gdb "tcp:127.0.0.1:$debug_port")
+	elif ! duration_microseconds_into test_timeout_microseconds \
+		"${TIMEOUT:-${section_field[$name/timeout]:-$default_timeout}}"; then
+		set_result FAIL 1 "bad timeout '${TIMEOUT:-${section_field[$name/timeout]}}'"
+		return 1
+	fi
+	build_qemu_command "$test_accelerator" "$resolved_cpu" "$test_machine" "$smp" "$test_kernel" \
 		"$test_append" "${other_qemu_words[@]}"
-	test_identity=$identity
+	quote_command
 }
 
-# The line's verdict once the section's "expect" is applied.  A section that
+# The gdb command that loads the image's ELF (symbols at its upper-half
+# addresses) and stops at main.  A hardware breakpoint, because under KVM
+# a software one in the upper half is not hit (kvm_pvm on an AMD host, QEMU
+# 7.2); hbreak also works under TCG.
+gdb_command() { # PORT
+	local elf=$test_elf
+	[[ $elf == /* ]] || elf=$PWD/$elf # for another terminal, in another directory
+	[ -r "$elf" ] || elf=""
+	printf "gdb -q%s -ex 'target remote 127.0.0.1:%s' -ex 'hbreak main' -ex continue" \
+		"${elf:+ $elf}" "$1"
+}
+
+# The verdict once the section's "expect" is applied.  A section that
 # expects failure is satisfied only by a failure the guest reported (or a
 # hypervisor failure), never by a timeout, a crash or a reset.
 apply_expectation() { # EXPECT
@@ -133,40 +185,49 @@ apply_expectation() { # EXPECT
 
 # The log header: everything needed to repeat the run by hand.
 write_log_header() { # NAME
-	local name=$1
-	echo "test: $name ($(date '+%Y-%m-%d %H:%M:%S'))"
+	local timeout=none
+	format_seconds "$test_timeout_microseconds"
+	[ "$test_timeout_microseconds" -gt 0 ] && timeout=${formatted_seconds}s
+	printf 'test: %s (%(%Y-%m-%d %H:%M:%S)T)\n' "$1" -1
 	echo "accelerator: $test_identity, $test_cpu_note"
-	echo "machine: $test_machine, image: $test_kernel, timeout: $(timeout_seconds "$test_timeout")s"
-	echo "command: $(quoted_command)"
+	echo "machine: $test_machine, image: $test_kernel, timeout: $timeout"
+	echo "command: $quoted_command"
 	write_errata_log no
 }
 
-write_log_body() { # SERIAL STDERR_LOG
+write_log_body() {
 	echo "---- serial output ----"
-	tr -d '\r' <"$1"
+	[ ${#serial_lines[@]} -eq 0 ] || printf '%s\n' "${serial_lines[@]}"
 	echo "---- QEMU stderr ----"
-	cat "$2"
+	[ ${#qemu_stderr_lines[@]} -eq 0 ] || printf '%s\n' "${qemu_stderr_lines[@]}"
 	echo "---- QEMU status $launch_status after ${launch_seconds}s ----"
 	write_errata_log yes
 }
 
-run_test() { # NAME LOG
-	local name=$1 log=$2 work serial stderr_log elf
-	result_seconds=0
-	if ! prepare_test "$name"; then
-		echo "$result_word $name ($result_detail)" >"$log"
-		return
-	fi
-	work=$(mktemp -d "${TMPDIR:-/tmp}/canon-test.XXXXXX")
-	serial=$work/serial stderr_log=$work/stderr
-	elf=$image_directory/$(section_image "$name").elf
+# Boots a prepared section (prepare_test NAME) and judges it; SERIAL is a
+# scratch file for the guest's output.  The log is written as the run goes,
+# so that a hung test's log already holds its command.
+run_prepared_test() { # NAME LOG SERIAL
+	local name=$1 log=$2 serial=$3
 	write_log_header "$name" >"$log"
-	launch_qemu "$(timeout_seconds "$test_timeout")" "$serial" "$stderr_log"
+	launch_qemu "$test_timeout_microseconds" "$serial"
 	result_seconds=$launch_seconds
-	classify_boot "$(timeout_seconds "$test_timeout")" "$serial" "$stderr_log" "$elf"
-	apply_expectation "$(field "$name" expect pass)"
+	classify_boot "$test_timeout_microseconds" "$serial" "$test_elf"
+	apply_expectation "${section_field[$name/expect]:-pass}"
 	read_errata_report "$errata_report_line" "$errata_report_lines"
-	write_log_body "$serial" "$stderr_log" >>"$log"
-	echo "$result_word $name ($result_detail)" >>"$log"
-	rm -rf "$work"
+	{
+		write_log_body
+		echo "$result_word $name ($result_detail)"
+	} >>"$log"
+}
+
+# prepare_test and run_prepared_test; a section that cannot boot gets its
+# result line as its log.
+run_test() { # NAME LOG SERIAL
+	result_seconds=0 errata_used=() errata_unused=()
+	if prepare_test "$1"; then
+		run_prepared_test "$@"
+	else
+		echo "$result_word $1 ($result_detail)" >"$2"
+	fi
 }
