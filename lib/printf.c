@@ -257,3 +257,29 @@ void print_string(const char *string)
 {
 	print_bytes(string, strlen(string));
 }
+
+void text_append(struct text *text, const char *words)
+{
+	while (*words && text->length + 1 < text->size)
+		text->buffer[text->length++] = *words++;
+	if (text->size)
+		text->buffer[text->length] = '\0';
+}
+
+void text_append_hex(struct text *text, u64 value)
+{
+	char digits[20];
+	int count = 0;
+
+	if (!value) {
+		text_append(text, "0");
+		return;
+	}
+	while (value) {
+		digits[count++] = "0123456789abcdef"[value & 0xf];
+		value >>= 4;
+	}
+	text_append(text, "0x");
+	while (count--)
+		text_append(text, (char[2]){ digits[count], '\0' });
+}

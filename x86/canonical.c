@@ -209,33 +209,41 @@ void expect(struct case_state *state, struct exception_info outcome)
  * The expectation as a case name says it: "ok", "#GP(0)" at the
  * instruction, "at target #PF" at a branch's target, "past target #GP(0)"
  * further on (the NOP slide off the end of the lower half), and " or #PF"
- * for an alternative.
+ * for an alternative.  Built by copying: it runs for every case.
  */
-static int name_outcome(char *buffer, size_t size, struct exception_info outcome,
-			const struct case_state *state)
+static void name_outcome(struct text *text, struct exception_info outcome,
+			 const struct case_state *state)
 {
-	const char *where = outcome.rip == state->instruction ? "" :
-			    outcome.rip == state->address ? "at target " : "past target ";
-
-	if (!outcome.raised)
-		return snprintf(buffer, size, "ok");
+	if (!outcome.raised) {
+		text_append(text, "ok");
+		return;
+	}
+	if (outcome.rip != state->instruction)
+		text_append(text, outcome.rip == state->address ? "at target " : "past target ");
+	text_append(text, exception_mnemonic(outcome.vector));
 	if (outcome.vector == PF_VECTOR)
-		return snprintf(buffer, size, "%s#PF", where);
-	return snprintf(buffer, size, "%s%s(%#x)", where, exception_mnemonic(outcome.vector),
-			outcome.error_code);
+		return;
+	text_append(text, "(");
+	text_append_hex(text, outcome.error_code);
+	text_append(text, ")");
 }
 
 static void name_case(char *name, size_t size, const struct case_state *state,
 		      enum address_kind kind)
 {
-	char outcome[32], alternative[32] = "";
+	struct text text = { name, size, 0 };
 
-	name_outcome(outcome, sizeof(outcome), state->expected[0], state);
-	if (state->expected_count > 1)
-		name_outcome(alternative, sizeof(alternative), state->expected[1], state);
-	snprintf(name, size, "%s %s%s%s %s%s", state->use->name, outcome,
-		 state->expected_count > 1 ? " or " : "", alternative,
-		 !state->use->user.function ? "" : state->cpl ? "cpl3 " : "cpl0 ", kind_names[kind]);
+	text_append(&text, state->use->name);
+	text_append(&text, " ");
+	name_outcome(&text, state->expected[0], state);
+	if (state->expected_count > 1) {
+		text_append(&text, " or ");
+		name_outcome(&text, state->expected[1], state);
+	}
+	if (state->use->user.function)
+		text_append(&text, state->cpl ? " cpl3" : " cpl0");
+	text_append(&text, " ");
+	text_append(&text, kind_names[kind]);
 }
 
 /* Fault delivery at CPL 0 must not use an RSP the case made unusable. */
