@@ -59,9 +59,14 @@ $(LIBRARY): $(LIBRARY_OBJECTS)
 x86/flat.lds: x86/flat.lds.S lib/x86/layout.h
 	$(CC) -E -P -DLINKER_SCRIPT -Ilib/x86 -x c -o $@ $<
 
-x86/%.flat: x86/%.o x86/cstart64.o $(LIBRARY) x86/flat.lds scripts/link-image.sh
+# A test too large for one file keeps its other parts in x86/<test>/*.c.
+test_parts = $(patsubst %.c,%.o,$(wildcard x86/$(1)/*.c))
+
+.SECONDEXPANSION:
+x86/%.flat: x86/%.o $$(call test_parts,$$*) x86/cstart64.o $(LIBRARY) x86/flat.lds \
+		scripts/link-image.sh
 	@echo "  LINK    $@"
-	@scripts/link-image.sh $* x86/cstart64.o $< $(LIBRARY)
+	@scripts/link-image.sh $* x86/cstart64.o $< $(call test_parts,$*) $(LIBRARY)
 
 run: x86/$(MAIN_IMAGE).flat
 	x86/run $<
@@ -73,11 +78,11 @@ standalone: all
 	scripts/standalone.sh
 
 clean:
-	rm -f lib/*.[od] lib/alloc/*.[od] lib/x86/*.[od] x86/*.[od] $(LIBRARY) \
+	rm -f lib/*.[od] lib/alloc/*.[od] lib/x86/*.[od] x86/*.[od] x86/*/*.[od] $(LIBRARY) \
 		x86/*.flat x86/*.pvh x86/*.elf x86/*.pass1 x86/*.symbols.[So] x86/flat.lds
 	rm -rf logs tests
 
 distclean: clean
 	rm -f config.mak
 
--include $(wildcard lib/*.d lib/alloc/*.d lib/x86/*.d x86/*.d)
+-include $(wildcard lib/*.d lib/alloc/*.d lib/x86/*.d x86/*.d x86/*/*.d)
