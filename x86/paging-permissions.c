@@ -167,6 +167,7 @@ static bool next_walk(const struct block *block, u64 count, u64 *position, struc
 
 static u64 run_cell(const struct block *block, u64 count, const struct cell *cell)
 {
+	static bool refusal_said;
 	struct combination combination;
 	struct tally tally;
 	struct walk walk;
@@ -174,8 +175,10 @@ static u64 run_cell(const struct block *block, u64 count, const struct cell *cel
 	u64 position = 0;
 
 	tally_reset(&tally);
-	if (!apply_cell(cell))
-		report_info("the CPU refused part of this cell's CR4 (force)");
+	if (!apply_cell(cell) && !refusal_said) {
+		report_info("force: CPUID lacks a control some cells set; the CPU runs them without it");
+		refusal_said = true;
+	}
 	while (next_walk(block, count, &position, &walk)) {
 		const struct target *target = targets[walk.leaf_level];
 
@@ -302,6 +305,9 @@ int main(int argc, char **argv)
 			    options.samples_per_cell, options.seed, options.seed);
 	}
 	check_model();
+	/* A boot without NX checks other rules under the same names: say so in every name. */
+	if (!base_controls.no_execute)
+		report_prefix_push("EFER.NXE=0");
 	check_absent_key_feature(FEATURE_PKU, CR4_PKE, "PKE");
 	check_absent_key_feature(FEATURE_PKS, CR4_PKS, "PKS");
 	start_clock();

@@ -33,6 +33,7 @@
 #include "report.h"
 #include "user.h"
 #include "vm.h"
+#include "cpu-features.h"
 #include "alloc/physical.h"
 
 #define PROBE_BYTE 0xb8 /* mov $imm32, %eax: the first byte of each target's code */
@@ -224,22 +225,47 @@ struct exception_info write_cr4_or_fault(u64 value)
 	return exception_from_probe(code, instruction);
 }
 
+/*
+ * The CR4 bits a cell asks for that CPUID has.  A bit it lacks is never
+ * written ("force" cells then run without it, and must fail): MOV to CR4
+ * should raise #GP(0), but QEMU 7.2 TCG re-executes that MOV forever.
+ */
+static u64 settable_cr4_bits(const struct cell *cell)
+{
+	static const struct { enum cpu_feature feature; u64 bit; } controls[] = {
+		{ FEATURE_SMEP, CR4_SMEP }, { FEATURE_SMAP, CR4_SMAP },
+		{ FEATURE_PKU, CR4_PKE }, { FEATURE_PKS, CR4_PKS },
+	};
+	bool wanted[] = { cell->smep, cell->smap, cell->pke, cell->pks };
+	u64 bits = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(controls); i++)
+		if (wanted[i] && cpu_has(controls[i].feature))
+			bits |= controls[i].bit;
+	return bits;
+}
+
 bool apply_cell(const struct cell *cell)
 {
-	u64 cr4 = saved_cr4 & ~(u64)(CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS);
-	bool refused;
+	static u64 settable_cache[2][2][2][2];
+	u64 *settable = &settable_cache[cell->smep][cell->smap][cell->pke][cell->pks];
+	u64 cr4;
 
-	cr4 |= (cell->smep ? CR4_SMEP : 0) | (cell->smap ? CR4_SMAP : 0) |
-	       (cell->pke ? CR4_PKE : 0) | (cell->pks ? CR4_PKS : 0);
+	if (!*settable)
+		*settable = settable_cr4_bits(cell) | BIT(63); /* bit 63: cached */
+	cr4 = (saved_cr4 & ~(u64)(CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS)) | (*settable & ~BIT(63));
 	write_cr0(cell->write_protect ? saved_cr0 | CR0_WRITE_PROTECT :
 					saved_cr0 & ~(u64)CR0_WRITE_PROTECT);
 	/* An unchanged CR4 is not written: some of its changes flush the TLB. */
-	refused = cr4 != read_cr4() && write_cr4_or_fault(cr4).raised;
-	if (cell->pke && !refused)
+	if (cr4 != read_cr4())
+		write_cr4(cr4);
+	if (cr4 & CR4_PKE)
 		write_pkru(PROTECTION_KEY_RIGHTS);
-	if (cell->pks && !refused)
+	if (cr4 & CR4_PKS)
 		write_msr(MSR_PKRS, PROTECTION_KEY_RIGHTS);
-	return !refused;
+	return (cr4 & (CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS)) ==
+	       ((cell->smep ? CR4_SMEP : 0) | (cell->smap ? CR4_SMAP : 0) |
+		(cell->pke ? CR4_PKE : 0) | (cell->pks ? CR4_PKS : 0));
 }
 
 void restore_controls(void)

@@ -79,7 +79,7 @@ u64 leaf_flags(unsigned bits);
 struct cell default_cell(enum paging_access_type type, int cpl);
 /* MOV to CR4 through a fix-up entry: a bit the CPU lacks raises #GP(0). */
 struct exception_info write_cr4_or_fault(u64 value);
-/* Switch CR0.WP, CR4.SMEP/SMAP/PKE/PKS as cell says; false if the CPU refused. */
+/* Switch CR0.WP, CR4.SMEP/SMAP/PKE/PKS as cell says; false if CPUID lacks one. */
 bool apply_cell(const struct cell *cell);
 void restore_controls(void);
 struct paging_controls cell_controls(const struct cell *cell);

@@ -28,11 +28,11 @@ static const char *const verdict_names[VERDICTS] = {
 };
 enum mismatch { ERROR_CODE_BITS = 6, FAULT_OR_NOT = 6, ADDRESS_OR_RIP, ACCESSED_FLAG, DIRTY_FLAG,
 		OTHER_ENTRY_BITS, WRONG_BYTES, MISMATCHES };
+/* How an observation differs, as the words an erratum's outcome names (differs=P,A). */
 static const char *const mismatch_names[MISMATCHES] = {
-	"error-code P", "error-code W/R", "error-code U/S", "error-code RSVD", "error-code I/D",
-	"error-code PK", [FAULT_OR_NOT] = "fault or not", [ADDRESS_OR_RIP] = "CR2 or RIP",
-	[ACCESSED_FLAG] = "an A flag", [DIRTY_FLAG] = "a D flag",
-	[OTHER_ENTRY_BITS] = "other entry bits", [WRONG_BYTES] = "the bytes read or run",
+	"P", "W/R", "U/S", "RSVD", "I/D", "PK", [FAULT_OR_NOT] = "fault",
+	[ADDRESS_OR_RIP] = "CR2-or-RIP", [ACCESSED_FLAG] = "A", [DIRTY_FLAG] = "D",
+	[OTHER_ENTRY_BITS] = "other-bits", [WRONG_BYTES] = "bytes",
 };
 
 static enum verdict verdict_of(const struct paging_outcome *expected)
@@ -198,11 +198,24 @@ void print_combination(const struct combination *combination)
 	       got.instruction);
 }
 
+/* "differs=P,A": every way the cell's failures differ, as an erratum names it. */
+static const char *describe_differences(u32 mismatches, char *words, size_t size)
+{
+	size_t length = snprintf(words, size, "differs=");
+
+	for (int i = 0; i < MISMATCHES && length < size; i++)
+		if (mismatches & BIT(i))
+			length += snprintf(words + length, size - length, "%s,", mismatch_names[i]);
+	words[length - 1] = '\0';
+	return words;
+}
+
 /* What every failure has, and some passing combination of the cell has not. */
 static void print_shared(const struct tally *tally)
 {
 	u64 set = tally->shared_set & ~tally->always_set;
 	u64 clear = tally->shared_clear & ~tally->always_clear;
+	char any[96], all[96];
 
 	printf("    shared by all %lu failures, not by the whole cell:", tally->failures);
 	if (!(set | clear))
@@ -223,10 +236,12 @@ static void print_shared(const struct tally *tally)
 	for (int i = 0; i < VERDICTS; i++)
 		if (tally->failure_verdicts == BIT(i) && tally->verdicts != BIT(i))
 			printf("    in all of them the model %s\n", verdict_names[i]);
-	printf("    they differ from it in");
-	for (int i = 0; i < MISMATCHES; i++)
-		if (tally->mismatches_any & BIT(i))
-			printf(" %s%s;", mismatch_names[i], tally->mismatches_all & BIT(i) ? " (all)" : "");
+	/* Error-code bits by name; fault or not; CR2 or RIP; A, D or other bits of an entry; bytes. */
+	printf("    how they differ from it: %s", describe_differences(tally->mismatches_any, any,
+								   sizeof(any)));
+	if (tally->mismatches_all && tally->mismatches_all != tally->mismatches_any)
+		printf(" (every one: %s)", describe_differences(tally->mismatches_all, all,
+								sizeof(all)) + 8);
 	printf("\n");
 }
 
