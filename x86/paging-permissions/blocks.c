@@ -22,12 +22,7 @@ static const u64 not_present_flags = PAGE_WRITABLE | PAGE_USER | PAGE_NO_EXECUTE
 
 static u64 permission_flags(unsigned digit)
 {
-	unsigned bits = digit - 1;
-
-	if (!digit)
-		return not_present_flags;
-	return PAGE_PRESENT | (bits & 1 ? PAGE_WRITABLE : 0) | (bits & 2 ? PAGE_USER : 0) |
-	       (bits & 4 ? PAGE_NO_EXECUTE : 0);
+	return digit ? leaf_flags(digit - 1) : not_present_flags;
 }
 
 /*

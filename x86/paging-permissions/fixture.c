@@ -25,15 +25,15 @@
  * entry is written or after it is read.
  */
 #include "matrix.h"
-#include "protection-checks.h"
+#include "cpu-features.h"
 #include "layout.h"
 #include "memory.h"
 #include "page-table.h"
 #include "processor.h"
+#include "protection-checks.h"
 #include "report.h"
 #include "user.h"
 #include "vm.h"
-#include "cpu-features.h"
 #include "alloc/physical.h"
 
 #define PROBE_BYTE 0xb8 /* mov $imm32, %eax: the first byte of each target's code */
@@ -48,11 +48,17 @@ struct target {
 	u32 magic;               /* what the code at address returns */
 };
 
-/* Table indexes below the top-level entry, per target (level 4 only under 5-level paging). */
+/*
+ * Where each target sits below the reservation's top-level entry: index[L]
+ * is its entry's index in its level-L table (index[4] only under 5-level
+ * paging, where the PML4 is below the reservation's PML5E; a neighbour's
+ * PTE index replaces index[1]), and offset is the accessed byte's offset in
+ * its page.
+ */
 static const struct layout {
 	int leaf_level;
-	unsigned index[5]; /* [level] for levels 4..leaf_level + 1 ... and the leaf */
-	u64 offset;        /* of the accessed byte inside its page */
+	unsigned index[5];
+	u64 offset;
 } layouts[] = {
 	{ .leaf_level = 1, .index = { [1] = 11, [2] = 9, [3] = 7, [4] = 3 }, .offset = 0x7c8 },
 	{ .leaf_level = 2, .index = { [2] = 7, [3] = 6, [4] = 3 }, .offset = 0x15a7c8 },
