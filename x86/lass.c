@@ -212,8 +212,6 @@ static void run_case(const struct lass_case *c)
 	report(pass && cr2 == CR2_SENTINEL, "%s", c->name);
 }
 
-PROBE(write_cr4_probe, KERNEL, "", "mov %rdi, %cr4", "");
-
 /* CR4.LASS can be set where CPUID has LASS. */
 static void check_control_bit(void)
 {
@@ -227,7 +225,7 @@ static void check_control_bit(void)
 		report_skip("CR4.LASS (bit 27) can be set: not tried, CPUID has no LASS");
 		return;
 	}
-	info = run_probe(PROBE_OF(write_cr4_probe), 0, read_cr4() | CR4_LASS, 0, 0, 0).outcome;
+	info = run_probe(PROBE_OF(cr4_write), 0, read_cr4() | CR4_LASS, 0, 0, 0).outcome;
 	report(!info.raised && (read_cr4() & CR4_LASS), "CR4.LASS (bit 27) can be set");
 }
 

@@ -15,7 +15,9 @@
  *  - 2 MiB and 1 GiB pages (PS=1 in a PDE or PDPTE, SDM Vol. 3A 4.5.4); the
  *    1 GiB case needs CPUID.80000001H:EDX[26] and a 1 GiB-aligned free run.
  *  - The allocators themselves: alignment, guards between neighbours,
- *    reuse and merging of freed ranges, double frees refused, free counts.
+ *    reuse and merging of freed ranges, double frees refused, free counts;
+ *    vm_reserve() ranges (a whole top-level entry's worth of user addresses,
+ *    under 4- and 5-level paging) are aligned, in their half, and unmapped.
  *  - The page-table audit passes after many allocations, and fails when a
  *    kernel page is made user-accessible on purpose.
  * Argument "map" prints the address space; "huge" runs the 1 GiB case, which
@@ -297,6 +299,28 @@ static void check_fixed_mapping(void)
 	vm_free((void *)mapped);
 }
 
+/* vm_reserve: an aligned range in the right half, with nothing mapped in it. */
+static void check_reservation(void)
+{
+	u64 top = page_size_at_level(paging_levels());
+	u64 user = (u64)vm_reserve(top, top, VM_USER, "vm test: a top-level entry of its own");
+	u64 supervisor = (u64)vm_reserve(HUGE_PAGE_SIZE, HUGE_PAGE_SIZE, VM_SUPERVISOR,
+					 "vm test: 1 GiB of supervisor addresses");
+	const struct vm_mapping *mapping = vm_find_mapping(user + top / 2);
+	struct page_walk walk;
+
+	page_table_walk(user, &walk);
+	report(user && is_lower_half(user) && !(user % top) && !walk.present && mapping &&
+	       mapping->kind == MAPPING_RESERVED,
+	       "vm_reserve: a whole top-level entry's range in the lower half, unmapped");
+	page_table_walk(supervisor, &walk);
+	report(supervisor && !is_lower_half(supervisor) && !(supervisor % HUGE_PAGE_SIZE) &&
+	       !walk.present, "vm_reserve: an aligned supervisor range, unmapped");
+	vm_free((void *)user);
+	vm_free((void *)supervisor);
+	report(!vm_find_mapping(user) && !vm_find_mapping(supervisor), "vm_free releases reservations");
+}
+
 /* Many allocations of both kinds and sizes, half of them freed again. */
 static void check_audit_after_many_allocations(void)
 {
@@ -385,6 +409,7 @@ int main(int argc, char **argv)
 	check_many_physical_allocations();
 	check_virtual_range_allocator();
 	check_fixed_mapping();
+	check_reservation();
 	check_audit_after_many_allocations();
 	check_audit_catches_a_user_kernel_page();
 	if (argv_has(argc, argv, "map"))

@@ -164,7 +164,7 @@ static void audit_leaf(u64 address, u64 size, const struct page_walk *walk, void
 	if (!is_lower_half(address))
 		check_upper_half_entries(state, address, walk);
 	if (is_lower_half(address) && !user_at_every_level(walk) &&
-	    !(mapping && mapping->kind == MAPPING_FIXED))
+	    !(mapping && (mapping->kind == MAPPING_FIXED || mapping->kind == MAPPING_RESERVED)))
 		violation(state, address, "lower-half page is not user at every level");
 	if (section)
 		check_section(state, address, walk, section);
@@ -232,7 +232,7 @@ static void print_range(const struct map_range *range)
 static void map_leaf(u64 address, u64 size, const struct page_walk *walk, void *context)
 {
 	struct map_range *range = context;
-	static const char *const kinds[] = { "allocation", "stack", "fixed", "firmware" };
+	static const char *const kinds[] = { "allocation", "stack", "fixed", "firmware", "reserved" };
 	char owner[96];
 	u64 flags = walk->effective_flags & (PAGE_USER | PAGE_WRITABLE | PAGE_NO_EXECUTE);
 	const struct vm_mapping *mapping = vm_find_mapping(address);

@@ -5,7 +5,8 @@
  * permissions (U/S and R/W ANDed down the levels, XD ORed), and checks:
  *   1. every upper-half leaf is supervisor;
  *   2. every lower-half leaf is user at every level, unless it came from
- *      vm_map_fixed();
+ *      vm_map_fixed() or lies in a vm_reserve() range (whose owner builds
+ *      its own permissions);
  *   3. every leaf belongs to something the kernel knows: an image section
  *      or a vm mapping (a leftover boot identity map fails here);
  *   4. no leaf maps a paging-structure page (they live in the self map only);

@@ -18,6 +18,7 @@ static const struct {
 	[FEATURE_UMIP] = { "UMIP", 7, 0, ECX, 2 },
 	[FEATURE_LA57] = { "LA57", 7, 0, ECX, 16 },
 	[FEATURE_PKU] = { "PKU", 7, 0, ECX, 3 },
+	[FEATURE_PKS] = { "PKS", 7, 0, ECX, 31 },
 	[FEATURE_FSGSBASE] = { "FSGSBASE", 7, 0, EBX, 0 },
 	[FEATURE_INVPCID] = { "INVPCID", 7, 0, EBX, 10 },
 	[FEATURE_PCID] = { "PCID", 1, 0, ECX, 17 },

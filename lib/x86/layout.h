@@ -41,6 +41,11 @@
  * user image's frames are mapped at their user address only, and page tables
  * are reached only through the self-referencing slot.
  *
+ * Under 5-level paging the lower half reaches 0x00ff_ffff_ffff_ffff.  Only
+ * vm_reserve() hands out that extra room (WIDE_USER_REGION), for a test that
+ * needs a whole top-level entry of its own: every PML5E of the map above is
+ * shared with the user image and the kernel.
+ *
  * This header is included from C, from assembly and from the linker script,
  * so it holds only constants.
  */
@@ -70,6 +75,9 @@
 #define USER_REGION_END LAYOUT_ADDRESS(0x00007f0000000000)
 #define SUPERVISOR_REGION_START LAYOUT_ADDRESS(0xffffc00000000000)
 #define SUPERVISOR_REGION_END LAYOUT_ADDRESS(0xffffff0000000000)
+/* 5-level paging only: lower-half room above 4-level's, PML5E 1 to 254. */
+#define WIDE_USER_REGION_START LAYOUT_ADDRESS(0x0001000000000000)
+#define WIDE_USER_REGION_END LAYOUT_ADDRESS(0x00ff000000000000)
 
 /*
  * The top-level paging entry that points back at its own table.  Through it,

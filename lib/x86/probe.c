@@ -28,6 +28,7 @@ PROBE(load_fs, BOTH, "", "mov %di, %fs", "xor %eax, %eax\n\tmov %eax, %fs");
 PROBE(task_register_load, BOTH, "", "ltr %di", "");
 PROBE(ldt_register_load, BOTH, "", "lldt %di", "");
 PROBE(invalidate_page_at, KERNEL, "", "invlpg (%rdi)", "");
+PROBE(cr4_write, KERNEL, "", "mov %rdi, %cr4", "");
 /* RDMSR and WRMSR: index in EDI, value in RSI. */
 PROBE(msr_read, KERNEL, "mov %edi, %ecx", "rdmsr", "shl $32, %rdx\n\tor %rdx, %rax");
 PROBE(msr_write, KERNEL,

@@ -104,6 +104,7 @@ static inline struct probe_result run_probe(struct probe probe, unsigned cpl, u6
  *   load_fs (BOTH)         FS = DI (a descriptor read), then FS = 0 again
  *   task_register_load, ldt_register_load (BOTH)  LTR DI, LLDT DI
  *   invalidate_page_at     INVLPG (RDI)
+ *   cr4_write              MOV RDI to CR4
  *   msr_read, msr_write    RDMSR or WRMSR of MSR EDI, value RSI
  */
 PROBE_DECLARATION(call_target);
@@ -128,6 +129,7 @@ PROBE_DECLARATION(user_task_register_load);
 PROBE_DECLARATION(ldt_register_load);
 PROBE_DECLARATION(user_ldt_register_load);
 PROBE_DECLARATION(invalidate_page_at);
+PROBE_DECLARATION(cr4_write);
 PROBE_DECLARATION(msr_read);
 PROBE_DECLARATION(msr_write);
 

@@ -27,6 +27,7 @@
 #define CR4_SMEP (1 << 20)
 #define CR4_SMAP (1 << 21)
 #define CR4_PKE (1 << 22)
+#define CR4_PKS (1 << 24)
 #define CR4_LASS (1 << 27)
 
 #define RFLAGS_CARRY (1 << 0)
@@ -49,6 +50,7 @@
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
+#define MSR_PKRS 0x6e1 /* IA32_PKRS: protection keys for supervisor-mode pages */
 
 #define EFER_SYSCALL_ENABLE (1 << 0)
 #define EFER_LONG_MODE_ENABLE (1 << 8)
@@ -98,6 +100,23 @@ static inline u64 set_alignment_check(bool on)
 
 	write_rflags(on ? flags | RFLAGS_ALIGNMENT_CHECK : flags & ~(u64)RFLAGS_ALIGNMENT_CHECK);
 	return flags;
+}
+
+/*
+ * PKRU (SDM Vol. 3A 4.6.2): RDPKRU and WRPKRU need ECX=0 (and EDX=0 for
+ * WRPKRU), and raise #UD unless CR4.PKE=1.
+ */
+static inline u32 read_pkru(void)
+{
+	u32 value, high;
+
+	asm volatile("rdpkru" : "=a"(value), "=d"(high) : "c"(0));
+	return value;
+}
+
+static inline void write_pkru(u32 value)
+{
+	asm volatile("wrpkru" : : "a"(value), "c"(0), "d"(0) : "memory");
 }
 
 static inline u16 read_cs(void) { u16 v; asm volatile("mov %%cs, %0" : "=r"(v)); return v; }

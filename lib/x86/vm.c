@@ -24,6 +24,8 @@
 #define VM_MAX_MAPPINGS 512
 
 static struct virtual_range_allocator user_ranges, supervisor_ranges;
+/* 5-level paging only: the lower half above USER_REGION_END, for vm_reserve(). */
+static struct virtual_range_allocator wide_user_ranges;
 static struct vm_mapping mappings[VM_MAX_MAPPINGS];
 /* One window per page size, so that a window never holds a smaller table. */
 static u64 zero_windows[4]; /* indexed by level: 1 (4 KiB), 2 (2 MiB), 3 (1 GiB) */
@@ -86,6 +88,9 @@ void vm_init(void)
 	virtual_range_init(&user_ranges, "user", USER_REGION_START, USER_REGION_END, GUARD_SIZE);
 	virtual_range_init(&supervisor_ranges, "supervisor", SUPERVISOR_REGION_START,
 			   SUPERVISOR_REGION_END, GUARD_SIZE);
+	if (paging_levels() == 5)
+		virtual_range_init(&wide_user_ranges, "wide user", WIDE_USER_REGION_START,
+				   WIDE_USER_REGION_END, GUARD_SIZE);
 	zero_windows[1] = virtual_range_alloc(&supervisor_ranges, PAGE_SIZE, PAGE_SIZE);
 	zero_windows[2] = virtual_range_alloc(&supervisor_ranges, LARGE_PAGE_SIZE, LARGE_PAGE_SIZE);
 	zero_windows[3] = virtual_range_alloc(&supervisor_ranges, HUGE_PAGE_SIZE, HUGE_PAGE_SIZE);
@@ -250,6 +255,8 @@ static struct virtual_range_allocator *region_of(u64 address)
 		return &user_ranges;
 	if (virtual_range_contains(&supervisor_ranges, address))
 		return &supervisor_ranges;
+	if (paging_levels() == 5 && virtual_range_contains(&wide_user_ranges, address))
+		return &wide_user_ranges;
 	return NULL;
 }
 
@@ -260,7 +267,9 @@ void vm_free(void *address)
 
 	if (!mapping)
 		return;
-	unmap_range(mapping->start, mapping->size, mapping->kind != MAPPING_PHYSICAL);
+	/* A reservation's owner has unmapped its pages; walking it all could take hours. */
+	if (mapping->kind != MAPPING_RESERVED)
+		unmap_range(mapping->start, mapping->size, mapping->kind != MAPPING_PHYSICAL);
 	ranges = region_of(mapping->start);
 	if (ranges && mapping->kind == MAPPING_FIXED)
 		virtual_range_release(ranges, mapping->start, mapping->size);
@@ -274,7 +283,8 @@ bool vm_protect(void *address, size_t bytes, unsigned flags)
 	struct vm_mapping *mapping = (struct vm_mapping *)vm_find_mapping((u64)address);
 	u64 start = (u64)address, end = start + bytes;
 
-	if (!mapping || mapping->kind == MAPPING_PHYSICAL || !flags_are_valid(flags) ||
+	if (!mapping || mapping->kind == MAPPING_PHYSICAL || mapping->kind == MAPPING_RESERVED ||
+	    !flags_are_valid(flags) ||
 	    (flags & VM_USER) != (mapping->flags & VM_USER) ||
 	    start % mapping->page_size || end % mapping->page_size ||
 	    end > mapping->start + mapping->size)
@@ -306,6 +316,27 @@ void *vm_map_fixed(u64 address, size_t bytes, unsigned flags, const char *reason
 	if (ranges)
 		virtual_range_release(ranges, address, size);
 	return NULL;
+}
+
+void *vm_reserve(u64 bytes, u64 alignment, unsigned flags, const char *reason)
+{
+	struct virtual_range_allocator *ranges = (flags & VM_USER) ? &user_ranges : &supervisor_ranges;
+	u64 size = ALIGN_UP(bytes, PAGE_SIZE), start;
+
+	if (!bytes || !reason || !flags_are_valid(flags) || !alignment || alignment % PAGE_SIZE)
+		return NULL;
+	start = virtual_range_alloc(ranges, size, alignment);
+	if (start == VIRTUAL_RANGE_FAILED && (flags & VM_USER) && paging_levels() == 5) {
+		ranges = &wide_user_ranges;
+		start = virtual_range_alloc(ranges, size, alignment);
+	}
+	if (start == VIRTUAL_RANGE_FAILED)
+		return NULL;
+	if (!record_mapping(MAPPING_RESERVED, start, size, PAGE_SIZE, flags, reason)) {
+		virtual_range_free(ranges, start, size);
+		return NULL;
+	}
+	return (void *)start;
 }
 
 static bool is_image_frame(u64 physical)
@@ -382,6 +413,7 @@ static const char *const kind_names[] = {
 	[MAPPING_STACK] = "stack",
 	[MAPPING_FIXED] = "fixed mapping",
 	[MAPPING_PHYSICAL] = "firmware mapping",
+	[MAPPING_RESERVED] = "reservation",
 };
 
 const char *vm_describe_address(u64 address, char *buffer, size_t size)

@@ -14,6 +14,11 @@
  * vm_map_fixed() is for the rare test that needs one exact address (the
  * last canonical page, say); each call names its reason, and the audit lists
  * them all.
+ *
+ * vm_reserve() is for a test that builds its own page-table shapes: the
+ * allocator picks an aligned range and maps nothing; the test maps frames
+ * there with page_table_map(), edits the entries itself, and unmaps them
+ * before vm_free().
  */
 #ifndef CANON_VM_H
 #define CANON_VM_H
@@ -31,6 +36,7 @@ enum vm_mapping_kind {
 	MAPPING_STACK,      /* vm_alloc_stack */
 	MAPPING_FIXED,      /* vm_map_fixed */
 	MAPPING_PHYSICAL,   /* vm_map_physical: firmware tables, devices */
+	MAPPING_RESERVED,   /* vm_reserve: the owner maps and unmaps */
 };
 
 struct vm_mapping {
@@ -48,6 +54,13 @@ void vm_free(void *address);
 bool vm_protect(void *address, size_t bytes, unsigned flags);
 /* Map fresh zeroed memory at exactly address, for the stated reason. */
 void *vm_map_fixed(u64 address, size_t bytes, unsigned flags, const char *reason);
+/*
+ * An unmapped range of bytes aligned to alignment (a multiple of the page
+ * size), in the half that flags name (VM_USER or VM_SUPERVISOR), for the
+ * stated reason.  Under 5-level paging a user range too large for the user
+ * region comes from WIDE_USER_REGION (layout.h).
+ */
+void *vm_reserve(u64 bytes, u64 alignment, unsigned flags, const char *reason);
 /* Map firmware or device memory (never RAM the allocator owns), supervisor. */
 void *vm_map_physical(u64 physical, size_t bytes, unsigned flags);
 

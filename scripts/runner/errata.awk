@@ -54,12 +54,12 @@ function error(message) {
 
 # What is wrong with one word of an outcome, or "" when it is one the guest
 # can report: "none", "#UD", "#GP(0)", "#PF(0x15)" or "NAME=VALUE" ("ZF=0",
-# "CS=0x33", "CR2=first-fault").  An error code is written as the guest
+# "CS=0x33", "CR2=first-fault", "differs=P+RSVD": words joined by '+' or '-').  An error code is written as the guest
 # prints it (0, or 0x and hex digits without leading zeros) so that its slug
 # matches what the guest saw.
 function outcome_mistake(word,    mnemonic) {
 	if (word == "none" ||
-	    word ~ /^[A-Z][A-Z0-9_.]*=(0|[1-9][0-9]*|0x[0-9a-fA-F]+|[a-z][a-z0-9-]*)$/)
+	    word ~ /^[A-Za-z][A-Za-z0-9_.]*=(0|[1-9][0-9]*|0x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9+\/-]*)$/)
 		return ""
 	mnemonic = word
 	sub(/^#/, "", mnemonic)
