@@ -3,7 +3,7 @@
  * for \_S5, 4.8.3.2 and 4.8.3.7 for the registers written).
  *
  * At boot, acpi_init() finds the RSDP (the PVH start_info carries it;
- * otherwise it searches the EBDA and 0xE0000-0xFFFFF), follows the XSDT or
+ * otherwise it searches 0xE0000-0xFFFFF and the EBDA), follows the XSDT or
  * RSDT to the FADT, reads SLP_TYPa and SLP_TYPb from the DSDT's \_S5
  * package, and keeps the writes that enter S5: SLP_TYP | SLP_EN to PM1a_CNT
  * and PM1b_CNT, or to the sleep control register on hardware-reduced
@@ -13,6 +13,7 @@
  */
 #include "acpi.h"
 #include "boot-handoff.h"
+#include "layout.h"
 #include "memory.h"
 #include "processor.h"
 #include "vm.h"
@@ -20,8 +21,9 @@
 /* Where a legacy BIOS leaves the RSDP (5.2.5.1). */
 #define BIOS_DATA_AREA_EBDA_SEGMENT 0x40e /* the EBDA's real-mode segment */
 #define EBDA_SEARCH_LENGTH 1024
-#define BIOS_READ_ONLY_AREA 0xe0000
-#define BIOS_READ_ONLY_AREA_LENGTH 0x20000
+#define BIOS_E_SEGMENT 0xe0000
+#define BIOS_F_SEGMENT 0xf0000
+#define BIOS_SEGMENT_LENGTH 0x10000
 #define RSDP_ALIGNMENT 16
 
 #define ADDRESS_SPACE_MEMORY 0
@@ -166,6 +168,35 @@ struct register_write {
 /* PM1a_CNT and PM1b_CNT, or the sleep control register alone. */
 static struct register_write power_off_writes[2];
 
+/*
+ * acpi_init() runs on every boot.  kvm_pvm (AMD EPYC host) charges about
+ * 1,500 cycles for each instruction, and about as much for each iteration
+ * of a REP string instruction, so REPNE SCAS (which stops after the first
+ * element equal to RAX or AL) searches for less than half the cost of a
+ * compare-and-branch loop.
+ */
+static const u64 *find_quadword(const u64 *from, const u64 *end, u64 value)
+{
+	u64 count = (u64)(end - from);
+	bool equal;
+
+	if (from >= end)
+		return NULL;
+	asm volatile("repne scasq" : "+D"(from), "+c"(count), "=@ccz"(equal) : "a"(value) : "memory");
+	return equal ? from - 1 : NULL;
+}
+
+static const u8 *find_byte(const u8 *from, const u8 *end, u8 value)
+{
+	u64 count = (u64)(end - from);
+	bool equal;
+
+	if (from >= end)
+		return NULL;
+	asm volatile("repne scasb" : "+D"(from), "+c"(count), "=@ccz"(equal) : "a"(value) : "memory");
+	return equal ? from - 1 : NULL;
+}
+
 /* Copy firmware memory out through a temporary read-only mapping. */
 static bool copy_from_physical(void *destination, u64 physical, u64 length)
 {
@@ -190,10 +221,14 @@ static bool checksum_ok(const u8 *bytes, u64 length)
 /* The first RSDP in area: on a 16-byte boundary, its first 20 bytes summing to 0. */
 static const u8 *find_rsdp_in(const u8 *area, u64 length)
 {
-	for (u64 offset = 0; offset + RSDP_VERSION_1_LENGTH <= length; offset += RSDP_ALIGNMENT)
-		if (!memcmp(area + offset, "RSD PTR ", 8) &&
-		    checksum_ok(area + offset, RSDP_VERSION_1_LENGTH))
-			return area + offset;
+	const u64 *end = (const u64 *)area + (length - RSDP_VERSION_1_LENGTH) / sizeof(u64) + 1;
+	u64 signature;
+
+	memcpy(&signature, "RSD PTR ", sizeof(signature));
+	for (const u64 *at = (const u64 *)area; (at = find_quadword(at, end, signature)); at++)
+		if (!(((const u8 *)at - area) % RSDP_ALIGNMENT) &&
+		    checksum_ok((const u8 *)at, RSDP_VERSION_1_LENGTH))
+			return (const u8 *)at;
 	return NULL;
 }
 
@@ -221,7 +256,9 @@ static bool read_rsdp(u64 physical, struct rsdp *rsdp)
 /*
  * A PVH loader hands the RSDP over (QEMU's own PVH loader searches the BIOS
  * areas for it), so 0 there means no ACPI, and the runner's microvm with
- * acpi=off pays nothing.  Otherwise the EBDA and the BIOS area (5.2.5.1).
+ * acpi=off pays nothing.  Otherwise the areas of 5.2.5.1, the F segment
+ * first: SeaBIOS, qboot and Bochs's BIOS all put the RSDP there, and each
+ * area searched costs a mapping.
  */
 static bool find_rsdp(struct rsdp *rsdp)
 {
@@ -231,21 +268,33 @@ static bool find_rsdp(struct rsdp *rsdp)
 	if (boot_handoff.loader == LOADER_PVH)
 		return read_rsdp(((const struct pvh_start_info *)boot_handoff.info)->rsdp_physical,
 				 rsdp);
+	if (search_for_rsdp(BIOS_F_SEGMENT, BIOS_SEGMENT_LENGTH, rsdp))
+		return true;
 	copy_from_physical(&ebda_segment, BIOS_DATA_AREA_EBDA_SEGMENT, sizeof(ebda_segment));
 	return (ebda_segment &&
 		search_for_rsdp((u64)ebda_segment << 4, EBDA_SEARCH_LENGTH, rsdp)) ||
-	       search_for_rsdp(BIOS_READ_ONLY_AREA, BIOS_READ_ONLY_AREA_LENGTH, rsdp);
+	       search_for_rsdp(BIOS_E_SEGMENT, BIOS_SEGMENT_LENGTH, rsdp);
 }
 
-/* Maps the whole table at physical, read-only; undo with unmap_table(). */
+/*
+ * Maps the whole table at physical, read-only.  The first mapping runs to
+ * the end of the page, which holds most tables entire, so that learning the
+ * length seldom costs a second mapping.  Undo with unmap_table().
+ */
 static const struct sdt_header *map_table(u64 physical)
 {
-	struct sdt_header header;
+	u64 first = PAGE_SIZE - physical % PAGE_SIZE;
+	const struct sdt_header *table;
+	u32 length;
 
-	if (!physical || !copy_from_physical(&header, physical, sizeof(header)) ||
-	    header.length < sizeof(header))
-		return NULL;
-	return vm_map_physical(physical, header.length, VM_SUPERVISOR);
+	if (first < sizeof(*table))
+		first = sizeof(*table);
+	table = physical ? vm_map_physical(physical, first, VM_SUPERVISOR) : NULL;
+	if (!table || (table->length >= sizeof(*table) && table->length <= first))
+		return table;
+	length = table->length;
+	vm_free((void *)table);
+	return length >= sizeof(*table) ? vm_map_physical(physical, length, VM_SUPERVISOR) : NULL;
 }
 
 static void unmap_table(const struct sdt_header *table)
@@ -335,7 +384,11 @@ static bool read_sleep_types(const u8 *package, const u8 *end, u8 sleep_types[2]
 	return element_count > 0;
 }
 
-/* The DSDT is mostly other AML, so this looks for the name itself. */
+/*
+ * The DSDT is mostly other AML, so this looks for the name itself: at each
+ * '5' (QEMU's DSDTs hold 1 to 7 of them, and hundreds of '_'), whether
+ * "_S5_" and PackageOp are there.
+ */
 static bool find_s5_sleep_types(u64 dsdt_physical, u8 sleep_types[2])
 {
 	const struct sdt_header *dsdt = map_table(dsdt_physical);
@@ -346,9 +399,9 @@ static bool find_s5_sleep_types(u64 dsdt_physical, u8 sleep_types[2])
 		return false;
 	aml = (const u8 *)(dsdt + 1);
 	end = (const u8 *)dsdt + dsdt->length;
-	for (at = aml; end - at >= 5; at++)
-		if (!memcmp(at, "_S5_", 4) && at[4] == AML_PACKAGE) {
-			found = read_sleep_types(at + 5, end, sleep_types);
+	for (at = find_byte(aml + 2, end, '5'); at && end - at >= 3; at = find_byte(at + 1, end, '5'))
+		if (!memcmp(at - 2, "_S5_", 4) && at[2] == AML_PACKAGE) {
+			found = read_sleep_types(at + 3, end, sleep_types);
 			break;
 		}
 	unmap_table(dsdt);
