@@ -16,11 +16,15 @@ struct conversion {
 	int length_modifier; /* 0, 1 (l) or 2 (ll / z) */
 };
 
-static void (*console_write)(const char *bytes, size_t length);
+/*
+ * printf knows no device: the architecture's console registers where the
+ * bytes go (printf_set_output), and until it has, they are dropped.
+ */
+static void (*output_bytes)(const char *bytes, size_t length);
 
 void printf_set_output(void (*write)(const char *bytes, size_t length))
 {
-	console_write = write;
+	output_bytes = write;
 }
 
 static void emit(struct output *out, char c)
@@ -231,8 +235,8 @@ int vprintf(const char *format, va_list arguments)
 	int length = vsnprintf(buffer, sizeof(buffer), format, arguments);
 	size_t written = (size_t)length < sizeof(buffer) ? (size_t)length : sizeof(buffer) - 1;
 
-	if (console_write)
-		console_write(buffer, written);
+	if (output_bytes)
+		output_bytes(buffer, written);
 	return length;
 }
 
@@ -249,8 +253,8 @@ int printf(const char *format, ...)
 
 void print_bytes(const char *bytes, size_t length)
 {
-	if (console_write)
-		console_write(bytes, length);
+	if (output_bytes)
+		output_bytes(bytes, length);
 }
 
 void print_string(const char *string)

@@ -16,17 +16,6 @@ void report_prefix_push(const char *prefix)
 	snprintf(prefixes + length, sizeof(prefixes) - length, "%s: ", prefix);
 }
 
-void report_prefix_pushf(const char *format, ...)
-{
-	char prefix[128];
-	va_list arguments;
-
-	va_start(arguments, format);
-	vsnprintf(prefix, sizeof(prefix), format, arguments);
-	va_end(arguments);
-	report_prefix_push(prefix);
-}
-
 void report_prefix_pop(void)
 {
 	size_t length = strlen(prefixes);

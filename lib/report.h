@@ -30,7 +30,6 @@
 #include "types.h"
 
 void report_prefix_push(const char *prefix);
-void report_prefix_pushf(const char *format, ...) PRINTF_FORMAT(1, 2);
 void report_prefix_pop(void);
 
 bool report(bool pass, const char *format, ...) PRINTF_FORMAT(2, 3);

@@ -1,5 +1,6 @@
 /* machine.c: exit device first, ACPI power-off second, halt last. */
 #include "machine.h"
+#include "acpi.h"
 #include "processor.h"
 #include "printf.h"
 

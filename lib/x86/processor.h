@@ -119,8 +119,6 @@ static inline void write_pkru(u32 value)
 	asm volatile("wrpkru" : : "a"(value), "c"(0), "d"(0) : "memory");
 }
 
-static inline u16 read_cs(void) { u16 v; asm volatile("mov %%cs, %0" : "=r"(v)); return v; }
-static inline u16 read_ss(void) { u16 v; asm volatile("mov %%ss, %0" : "=r"(v)); return v; }
 static inline u64 read_rsp(void) { u64 v; asm volatile("mov %%rsp, %0" : "=r"(v)); return v; }
 
 static inline void invalidate_page(u64 address)

@@ -4,10 +4,12 @@
  * Order matters: the console first (so everything after can report), then
  * the page allocator fed from the loader's memory map, then the address
  * space, then guarded stacks (the boot stack in .bss has no guard page, so
- * setup leaves it as soon as it can), then the command line, whose boot
- * options decide the CR4 protections.
+ * setup leaves it as soon as it can), then the ACPI power-off registers
+ * (found now, so that leaving the test maps nothing), then the command
+ * line, whose boot options decide the CR4 protections.
  */
 #include "setup.h"
+#include "acpi.h"
 #include "cmdline.h"
 #include "console.h"
 #include "cpu-features.h"
@@ -121,5 +123,6 @@ void kernel_setup(struct boot_handoff *handoff)
 	boot_memory_init(handoff);
 	vm_init();
 	allocate_stacks();
+	acpi_init();
 	run_on_stack(kernel_stack_top, continue_on_kernel_stack, handoff);
 }

@@ -20,8 +20,3 @@ bool USER_CODE user_report(bool pass, const char *name)
 	user_system_call(SYSTEM_CALL_REPORT, pass, (u64)name, user_string_length(name));
 	return pass;
 }
-
-void USER_CODE user_exit(u64 value)
-{
-	user_system_call(SYSTEM_CALL_EXIT, value, 0, 0);
-}

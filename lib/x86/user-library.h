@@ -12,8 +12,6 @@
 void user_print(const char *text);
 /* One check, reported by the kernel under its current prefixes. */
 bool user_report(bool pass, const char *name);
-/* Leave run_user() now with value. */
-void user_exit(u64 value);
 size_t user_string_length(const char *text);
 
 /*
