@@ -24,6 +24,8 @@ runner=$root/scripts/runner
 . "$runner/errata.sh"
 # shellcheck source=scripts/runner/qemu.sh
 . "$runner/qemu.sh"
+# shellcheck source=scripts/runner/bochs.sh
+. "$runner/bochs.sh"
 # shellcheck source=scripts/runner/outcome.sh
 . "$runner/outcome.sh"
 # shellcheck source=scripts/runner/test.sh
