@@ -4,11 +4,15 @@
 #   make run        boot the main image (x86/usermode.flat, or selftest)
 #   make check      run the whole suite through ./run_tests.sh
 #   make standalone write tests/<name>, one self-contained script per cfg section
+#   make iso        write x86/canon.iso: GRUB's menu of every image, for
+#                   qemu -cdrom, Bochs or a USB stick (README)
 #   make clean
 #
 # make run and make check first install what is missing (QEMU, gcc,
 # binutils) through scripts/install-dependencies.sh, as README promises:
-# before ./configure when it has not run yet, and before booting.
+# before ./configure when it has not run yet, and before booting.  make
+# iso installs GRUB's tools; so does make check when it finds a Bochs
+# (BOCHS, or bochs on PATH), whose sections boot through GRUB.
 
 ifeq ($(wildcard config.mak),)
 $(shell $(if $(filter run check,$(MAKECMDGOALS)),scripts/install-dependencies.sh >&2;) ./configure >&2)
@@ -43,7 +47,7 @@ DEPFLAGS = -MMD -MP
 
 export CC CC_TARGET_FLAG CFLAGS LD NM READELF OBJCOPY
 
-.PHONY: all run check standalone clean distclean
+.PHONY: all run check standalone iso clean distclean
 .SECONDARY:
 
 all: $(IMAGES)
@@ -78,15 +82,23 @@ run: x86/$(MAIN_IMAGE).flat
 
 # RUN_TESTS_FLAGS: more flags for ./run_tests.sh (.ci/run passes -S).
 check: all
-	@scripts/install-dependencies.sh
+	@scripts/install-dependencies.sh $(if $(or $(BOCHS),$(shell command -v bochs)),iso)
 	./run_tests.sh $(RUN_TESTS_FLAGS)
+
+# The menu boots MAIN_IMAGE first, after 5 s: qemu -cdrom x86/canon.iso
+# runs it and exits by itself.
+iso: x86/canon.iso
+
+x86/canon.iso: x86/$(MAIN_IMAGE).flat $(IMAGES) scripts/make-iso.sh scripts/runner/bochs.sh
+	@scripts/install-dependencies.sh iso
+	@scripts/make-iso.sh --menu $@ x86/$(MAIN_IMAGE).flat $(filter-out x86/$(MAIN_IMAGE).flat,$(IMAGES))
 
 standalone: all
 	scripts/standalone.sh
 
 clean:
 	rm -f lib/*.[od] lib/alloc/*.[od] lib/x86/*.[od] x86/*.[od] x86/*/*.[od] $(LIBRARY) \
-		x86/*.flat x86/*.pvh x86/*.elf x86/*.pass1 x86/*.symbols.[So] x86/flat.lds
+		x86/*.flat x86/*.pvh x86/*.elf x86/*.pass1 x86/*.symbols.[So] x86/flat.lds x86/canon.iso
 	rm -rf logs tests
 
 distclean: clean

@@ -20,6 +20,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/runner/errata.sh"
 # shellcheck source=scripts/runner/qemu.sh
 . "$root/scripts/runner/qemu.sh"
+# shellcheck source=scripts/runner/bochs.sh
+. "$root/scripts/runner/bochs.sh"
 # shellcheck source=scripts/runner/outcome.sh
 . "$root/scripts/runner/outcome.sh"
 # shellcheck source=scripts/runner/test.sh

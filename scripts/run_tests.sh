@@ -24,17 +24,23 @@ runner=$root/scripts/runner
 . "$runner/errata.sh"
 # shellcheck source=scripts/runner/qemu.sh
 . "$runner/qemu.sh"
+# shellcheck source=scripts/runner/bochs.sh
+. "$runner/bochs.sh"
 # shellcheck source=scripts/runner/outcome.sh
 . "$runner/outcome.sh"
 # shellcheck source=scripts/runner/test.sh
 . "$runner/test.sh"
 # shellcheck source=scripts/runner/report.sh
 . "$runner/report.sh"
+# shellcheck source=scripts/runner/compare.sh
+. "$runner/compare.sh"
 
 usage() {
 	cat <<EOF
 Usage: ./run_tests.sh [-h] [-v] [-a] [-g GROUP]... [-j N] [-t] [-l] [-J FILE]
                       [-f CFG] [-E ERRATA] [-S] [-d] [TEST]...
+       ./run_tests.sh --compare ACCEL[:MODEL],ACCEL[:MODEL]... [--compare-out FILE]
+                      [-v] [-a] [-g GROUP]... [-j N] [-f CFG] [TEST]...
 Runs the tests of x86/unittests.cfg (or just the TESTs named) and prints
 PASS/FAIL/SKIP name (detail) for each, then
 SUMMARY: N passed, N failed, N skipped.  Logs go to logs/<test>.log.
@@ -54,9 +60,15 @@ Options may come before or after the TESTs; -- ends them.
   -S        strict: an erratum that matched no check is a failure
   -d        debug the one TEST named: QEMU waits for gdb (port GDB_PORT,
             default 1234), no timeout; prints the gdb command
+  --compare ACCEL,ACCEL...  run each TEST on each implementation (kvm, tcg,
+            bochs; bochs:ryzen picks a CPU model) without errata, and print
+            every check whose result differs, then the counts; exit 0 when
+            all agree, 1 when some differ, 2 when nothing could be compared
+  --compare-out FILE  also write the differing checks to FILE as TSV
 
-Environment: QEMU (binary), ACCEL (kvm|tcg), MACHINE (microvm|pc|q35|qboot),
-TIMEOUT (seconds, or like 90s or 2m), QEMU_EXTRA (words added to every QEMU).
+Environment: QEMU (binary), ACCEL (kvm|tcg|bochs), MACHINE (microvm|pc|q35|qboot),
+TIMEOUT (seconds, or like 90s or 2m), QEMU_EXTRA (words added to every QEMU),
+BOCHS (the Bochs binary; default bochs on PATH, 2.8 or newer).
 Exit status: 0 when tests ran and nothing failed, 1 when something failed,
 2 when nothing could be tested (bad usage or configuration, no test
 selected, every test skipped before booting, unwritable output), 130 or
@@ -78,6 +90,28 @@ missing_value() { # OPTION
 	esac
 }
 
+# Takes --compare LIST and --compare-out FILE (or --NAME=VALUE) out of the
+# words before any "--", for getopts, which knows no long options: sets
+# compare_list and compare_out, and short_words to the rest.
+take_long_options() { # WORD...
+	compare_list="" compare_out="" short_words=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--) short_words+=("$@"); return ;;
+		--compare=* | --compare-out=*)
+			[ -n "${1#*=}" ] || usage_error "${1%%=*} needs a value"
+			if [[ $1 == --compare=* ]]; then compare_list=${1#*=}; else compare_out=${1#*=}; fi ;;
+		--compare | --compare-out)
+			{ [ $# -ge 2 ] && [ -n "$2" ]; } || usage_error "$1 needs a value"
+			if [ "$1" = --compare ]; then compare_list=$2; else compare_out=$2; fi
+			shift ;;
+		--*) usage_error "unknown option $1" ;;
+		*) short_words+=("$1") ;;
+		esac
+		shift
+	done
+}
+
 # Options and test names, in any order: getopts stops at the first name,
 # so each name is taken and getopts starts again after it.
 parse_options() {
@@ -85,6 +119,8 @@ parse_options() {
 	verbose=no all=no tap=no list=no strict=no debug=no junit="" jobs=""
 	config=$root/x86/unittests.cfg errata_file=$root/x86/errata.txt
 	groups=() requested_tests=()
+	take_long_options "$@"
+	set -- "${short_words[@]}"
 	while [ $# -gt 0 ]; do
 		OPTIND=1
 		while getopts ":hvag:j:tlJ:f:E:Sd" option; do
@@ -121,6 +157,7 @@ parse_options() {
 }
 
 check_environment() {
+	check_comparison_options
 	check_environment_values run_tests.sh || exit 2
 	debug_port=""
 	if [ "$debug" = yes ]; then
@@ -210,7 +247,7 @@ output_error() { # MESSAGE
 # JUnit file, can be written.  Otherwise a run would end in bash errors,
 # or in a report built from an older run's logs.
 check_outputs() {
-	local name log
+	local log
 	logs_directory=$root/logs
 	if [ ! -d "$logs_directory" ]; then
 		[ -e "$logs_directory" ] && output_error "$logs_directory is not a directory: move it away"
@@ -219,8 +256,8 @@ check_outputs() {
 	if [ ! -w "$logs_directory" ] || [ ! -x "$logs_directory" ]; then
 		output_error "cannot write in $logs_directory"
 	fi
-	for name in "${selected_tests[@]}"; do
-		log=$logs_directory/$name.log
+	for log in "${run_logs[@]}"; do
+		log=$logs_directory/$log
 		if [ -d "$log" ] || { [ -e "$log" ] && [ ! -w "$log" ]; }; then
 			output_error "cannot write $log"
 		fi
@@ -257,13 +294,38 @@ print_debug_instructions() {
 	echo "${comment}Ctrl-C here stops QEMU."
 }
 
-# Prepares test number INDEX here; one that cannot boot is reported at
+# Fills the runs: run_names (as result lines show them), run_sections,
+# run_logs (under logs/), and for --compare run_accelerators and
+# run_models.  Without --compare, one run per selected test.
+plan_runs() {
+	local name index
+	run_names=() run_sections=() run_logs=() run_accelerators=() run_models=()
+	if [ -z "$compare_list" ]; then
+		run_names=("${selected_tests[@]}") run_sections=("${selected_tests[@]}")
+		for name in "${selected_tests[@]}"; do run_logs+=("$name.log"); done
+		return
+	fi
+	for name in "${selected_tests[@]}"; do
+		for index in "${!compare_labels[@]}"; do
+			run_names+=("$name on ${compare_labels[index]}") run_sections+=("$name")
+			run_logs+=("$name.${compare_labels[index]/:/-}.log")
+			run_accelerators+=("${compare_accelerators[index]}") run_models+=("${compare_models[index]}")
+		done
+	done
+}
+
+# Prepares run number INDEX here; one that cannot boot is reported at
 # once, one that can gets a worker whose result lands in a file.
 start_test() { # INDEX
-	local index=$1 name=${selected_tests[$1]} log
-	log=$logs_directory/$name.log
+	local index=$1 name=${run_names[$1]} section=${run_sections[$1]} log
+	log=$logs_directory/${run_logs[$1]}
 	result_seconds=0
-	if ! prepare_test "$name"; then
+	if [ -n "$compare_list" ]; then # globals that prepare_test reads
+		ACCEL=${run_accelerators[index]} cpu_override=${run_models[index]}
+	fi
+	run_states[index]=booted
+	if ! prepare_test "$section"; then
+		run_states[index]="$result_word: $result_detail"
 		print_probe_notes
 		[ "$result_word" = SKIP ] && [ "$skip_cause" = accelerator ] &&
 			accelerator_skips+=("$name: $result_detail")
@@ -280,7 +342,7 @@ start_test() { # INDEX
 	[ "$verbose" = yes ] && echo "$comment$quoted_command"
 	[ "$debug" = yes ] && print_debug_instructions
 	(
-		run_prepared_test "$name" "$log" "$run_directory/$index.serial"
+		run_prepared_test "$section" "$log" "$run_directory/$index.serial"
 		printf '%s\n' "$result_word" "$result_seconds" "$result_detail" "${errata_used[*]}" \
 			"${errata_unused[*]}" >"$run_directory/$index.result"
 	) &
@@ -296,28 +358,29 @@ collect_test() {
 	if ! { read -r word && read -r seconds && read -r detail && read -r used && read -r unused; } \
 		2>/dev/null <"$run_directory/$index.result"; then
 		word=FAIL seconds=0
-		detail="the runner's worker for this test died; see logs/${selected_tests[$index]}.log"
+		detail="the runner's worker for this test died; see logs/${run_logs[$index]}"
 	fi
 	note_errata_use "$used" "$unused"
-	report_test "${selected_tests[$index]}" "$word" "$seconds" "$detail"
+	report_test "${run_names[$index]}" "$word" "$seconds" "$detail" "${run_logs[$index]}"
 }
 
 # Counts a result and prints its line (TAP with -t; "[12/38] " first on a
 # terminal).  A line that cannot be written makes the run end with 2.
-# SECTION is no for the lines that are no cfg section (unused errata).
-report_test() { # NAME WORD SECONDS DETAIL [SECTION]
-	local name=$1 word=$2 seconds=$3 detail=$4 section=${5:-yes} progress="" log=""
+# LOG is the run's log under logs/ (default NAME.log), or no for the lines
+# that are no cfg section (unused errata).
+report_test() { # NAME WORD SECONDS DETAIL [LOG]
+	local name=$1 word=$2 seconds=$3 detail=$4 section=${5:-$1.log} progress="" log=""
 	reported=$((reported + 1))
 	case $word in
 	PASS) passed=$((passed + 1)) ;;
 	SKIP) skipped=$((skipped + 1)) ;;
 	*) failed=$((failed + 1)) ;;
 	esac
-	[ "$section" = yes ] && sections_reported=$((sections_reported + 1)) log=$logs_directory/$name.log
+	[ "$section" != no ] && sections_reported=$((sections_reported + 1)) log=$logs_directory/$section
 	if [ "$tap" = yes ]; then
 		print_tap_line "$reported" "$word" "$name" "$detail" || output_failed=yes
 	else
-		[ "$show_progress" = yes ] && progress="[$sections_reported/${#selected_tests[@]}] "
+		[ "$show_progress" = yes ] && progress="[$sections_reported/${#run_names[@]}] "
 		printf '%s' "$progress" && print_result_line "$word" "$name" "$detail" || output_failed=yes
 	fi
 	[ -n "$junit" ] &&
@@ -381,7 +444,7 @@ explain_nothing_ran() {
 # last line), and the exit status.  SIGNAL is set when interrupted: the
 # tests not reported count as not run.
 finish_run() { # [SIGNAL STATUS]
-	local signal=${1:-} status=${2:-0} not_run=$((${#selected_tests[@]} - sections_reported)) plan=$reported
+	local signal=${1:-} status=${2:-0} not_run=$((${#run_names[@]} - sections_reported)) plan=$reported
 	local interruption=""
 	[ -n "$signal" ] && interruption="interrupted by SIG$signal, $not_run tests not run" &&
 		plan=$((reported + not_run))
@@ -415,7 +478,7 @@ interrupted() { # SIGNAL STATUS
 	[ ${#running_tests[@]} -gt 0 ] && wait "${!running_tests[@]}" 2>/dev/null
 	stop_running_qemus # a worker may have started one as it was stopped
 	for index in "${running_tests[@]}"; do
-		running+=" ${selected_tests[$index]}"
+		running+=" ${run_names[$index]}"
 	done
 	running_tests=()
 	echo "${comment}interrupted by SIG$1${running:+; stopped:$running}"
@@ -441,11 +504,14 @@ at_job_limit() {
 run_selected_tests() {
 	local index
 	run_start=$EPOCHREALTIME
-	for index in "${!selected_tests[@]}"; do
+	for index in "${!run_names[@]}"; do
 		while at_job_limit; do collect_test; done
 		start_test "$index"
 	done
 	while [ ${#running_tests[@]} -gt 0 ]; do collect_test; done
+	if [ -n "$compare_list" ]; then
+		finish_comparison
+	fi
 	report_unused_errata
 	finish_run
 }
@@ -477,6 +543,8 @@ main() {
 		printf '%s\n' "${selected_tests[@]}"
 		exit 0
 	fi
+	[ -n "$compare_list" ] && prepare_comparison
+	plan_runs
 	check_outputs
 	comment="" # what starts a line that is not a result: "# " in TAP
 	[ "$tap" = yes ] && comment="# "
@@ -485,6 +553,7 @@ main() {
 	fi
 	run_directory="" junit_cases=""
 	declare -gA running_tests=() erratum_used=() erratum_unused=() cpu_note_printed=()
+	run_states=()
 	accelerator_skips=() unused_errata=()
 	reported=0 sections_reported=0 passed=0 failed=0 skipped=0 booted=0 output_failed=no
 	trap cleanup EXIT
@@ -493,7 +562,7 @@ main() {
 	if [ "$tap" = yes ]; then setup_colours no; else setup_colours yes; fi
 	show_progress=no
 	[ "$tap" = no ] && [ -t 1 ] && show_progress=yes
-	[ ${#selected_tests[@]} -eq 1 ] || [ "$debug" = yes ] && jobs=1
+	[ ${#run_names[@]} -eq 1 ] || [ "$debug" = yes ] && jobs=1
 	[ "$verbose" = yes ] && [ -z "$jobs" ] && jobs=$(nproc) # -v streams output only with -j 1
 	boot_live=no live_prefix=$comment
 	{ [ "$verbose" = yes ] && [ "${jobs:-0}" -eq 1 ]; } || [ "$debug" = yes ] && boot_live=yes

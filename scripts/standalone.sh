@@ -14,7 +14,7 @@ runner=$root/scripts/runner
 . "$runner/errata.sh"
 
 # The runner files a standalone test carries, in the order they are needed.
-library_files="config.sh errata.sh qemu.sh outcome.sh test.sh"
+library_files="config.sh errata.sh qemu.sh bochs.sh outcome.sh test.sh"
 
 header() { # NAME
 	local version
@@ -23,10 +23,12 @@ header() { # NAME
 #!/usr/bin/env bash
 # tests/$1: canon's [$1] test from x86/unittests.cfg, standalone.
 # Written by scripts/standalone.sh from canon $version; do not edit.
-# Needs bash, coreutils and QEMU (package qemu-system-x86).  Prints the QEMU
-# command, the guest's output and one result line; exits 0 pass, 77 skip,
-# 124 timeout, >=128 signal, anything else fail.
-# Environment, as for run_tests.sh: QEMU ACCEL MACHINE TIMEOUT QEMU_EXTRA.
+# Needs bash, coreutils and QEMU (package qemu-system-x86); with ACCEL=bochs
+# or accel = bochs, Bochs 2.8 or newer (BOCHS) and GRUB's grub-mkrescue
+# (grub-pc-bin grub-common xorriso mtools) instead of QEMU.  Prints the
+# log: the command, the guest's output and one result line; exits 0 pass,
+# 77 skip, 124 timeout, >=128 signal, anything else fail.
+# Environment, as for run_tests.sh: QEMU ACCEL MACHINE TIMEOUT QEMU_EXTRA BOCHS.
 # shellcheck disable=SC2317,SC2034 # the runner's files come whole; some go unused
 set -uo pipefail
 HEADER

@@ -5,7 +5,7 @@
 # POSIX awk: Debian's default is mawk.
 #
 #   awk -v config_file=CFG -v config_name=x86/unittests.cfg -v keys="file smp ..." \
-#       -v machines="microvm ..." -f config.awk CFG
+#       -v machines="microvm ..." -v accelerator_names="kvm tcg bochs" -f config.awk CFG
 #
 # run_tests.sh reads the errata list in the same process, to save a fork
 # and exec: "-f config.awk -f errata.awk CFG ERRATA".  So every rule here
@@ -19,6 +19,7 @@
 BEGIN {
 	config_words_to_set(keys, known)
 	config_words_to_set(machines, machine_known)
+	config_words_to_set(accelerator_names, accelerator_known)
 	section = ""   # "" before the first [section], "-" inside a bad one
 	section_count = 0
 }
@@ -58,8 +59,10 @@ function check_value(key, value,    mistake, n, words, i) {
 		config_error(FNR, "smp must be a positive number, not '" value "'")
 	else if (key == "timeout" && (mistake = duration_mistake(value)) != "")
 		config_error(FNR, "timeout " mistake ", not '" value "'")
-	else if (key == "accel" && value != "kvm" && value != "tcg")
-		config_error(FNR, "accel must be kvm or tcg, not '" value "'")
+	else if (key == "accel" && !(value in accelerator_known))
+		config_error(FNR, "accel must be one of: " accelerator_names "; not '" value "'")
+	else if (key == "cpu" && value !~ /^[A-Za-z0-9_.,=+-]+$/)
+		config_error(FNR, "cpu must be one model, like arrow_lake (Bochs) or max,vendor=GenuineIntel (QEMU), not '" value "'")
 	else if (key == "machine" && !(value in machine_known))
 		config_error(FNR, "machine must be one of: " machines "; not '" value "'")
 	else if (key == "expect" && value != "pass" && value != "fail" && value != "skip")
@@ -135,11 +138,17 @@ function quoted(text,    parts, n, i, result) {
 	return "'" result "'"
 }
 
-# A section without "file" is a mistake of its header line.
-function check_sections(    i) {
-	for (i = 0; i < section_count; i++)
-		if (!((names[i] "/file") in field))
-			config_error(header_line[names[i]], "section [" names[i] "] has no 'file'")
+# A section without "file" is a mistake of its header line; one that names
+# its CPU twice (cpu, and -cpu in extra_params) is one too.
+function check_sections(    i, name) {
+	for (i = 0; i < section_count; i++) {
+		name = names[i]
+		if (!((name "/file") in field))
+			config_error(header_line[name], "section [" name "] has no 'file'")
+		if (((name "/cpu") in field) && ((name "/extra_params") in field) &&
+		    index(" " field[name "/extra_params"] " ", " -cpu ") > 0)
+			config_error(header_line[name], "section [" name "] names its CPU twice, in cpu and in extra_params' -cpu: keep one")
+	}
 }
 
 function print_sections(    i, text, key) {

@@ -6,7 +6,8 @@
 #   section_line    ["name"] = line number of its "[name]" header
 # Every mistake is printed as FILE:LINE: message; the caller decides to stop.
 
-config_keys="file smp extra_params qemu_params test_args groups arch accel timeout check machine expect"
+config_keys="file smp extra_params qemu_params test_args groups arch accel cpu timeout check machine expect"
+config_accelerators="kvm tcg bochs"
 config_machines="microvm pc q35 qboot"
 config_awk=${BASH_SOURCE[0]%/*}/config.awk # no $(dirname): sourcing forks nothing
 
@@ -34,7 +35,8 @@ parse_config() { # FILE [NAME]: NAME is how messages call FILE; returns 1 on any
 		return 1
 	fi
 	assignments=$(awk -v config_file="$file" -v config_name="${2:-$1}" -v keys="$config_keys" \
-		-v machines="$config_machines" -f "$config_awk" "$file") || return 1
+		-v machines="$config_machines" -v accelerator_names="$config_accelerators" -f "$config_awk" "$file") ||
+		return 1
 	eval "$assignments"
 }
 

@@ -47,7 +47,7 @@ parse_config_and_errata() { # CFG CFG-NAME ERRATA ERRATA-NAME; returns 1 on any 
 		return 1
 	fi
 	assignments=$(awk -v config_file="$1" -v config_name="$2" -v keys="$config_keys" \
-		-v machines="$config_machines" -v errata_follows=1 -v name="$4" \
+		-v machines="$config_machines" -v accelerator_names="$config_accelerators" -v errata_follows=1 -v name="$4" \
 		-f "$config_awk" -f "$errata_awk" "$1" "$3") || return 1
 	eval "$assignments"
 }

@@ -27,12 +27,15 @@ set_outcome() { # STATUS KIND DETAIL
 #   first_skip         the first SKIP: line, "SKIP: " dropped
 #   errata_report_line the last ERRATA: line, errata_report_lines how many
 #   last_line          the last line that is not blank
-scan_serial() { # SERIAL
+# CLEAN, when given, is a function that tidies serial_lines first (Bochs's
+# GRUB leaves escape sequences before the guest's output).
+scan_serial() { # SERIAL [CLEAN]
 	local line pattern
 	pattern='^SUMMARY: ([0-9]+) tests, ([0-9]+) unexpected failures(, ([0-9]+) expected failures)?, ([0-9]+) skipped'
 	serial_lines=()
 	[ -r "$1" ] && mapfile -t serial_lines <"$1"
 	serial_lines=("${serial_lines[@]%$'\r'}")
+	[ -n "${2:-}" ] && "$2"
 	summary_lines=0 summary_tests=0 summary_failures=0 summary_expected=0 summary_skipped=0
 	pass_lines=0 fail_lines=0 xfail_lines=0 xpass_lines=0 skip_lines=0
 	first_failure="" first_skip="" errata_report_line="" errata_report_lines=0 last_line=""

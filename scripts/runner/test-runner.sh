@@ -76,6 +76,10 @@ done
 directory=$(dirname "$0")/fake
 name=${append%% *}
 printf '%s\n' "$@" >"$directory/$name.arguments"
+for word in "$@"; do
+	[ "${previous_word:-}" = -cpu ] && [ -e "$directory/$name.$word.serial" ] && name=$name.$word
+	previous_word=$word
+done
 while IFS= read -r line; do
 	case $line in
 	"@sleep "*) sleep "${line#@sleep }" ;;
@@ -342,7 +346,7 @@ printf '[a]\nfile = selftest.flat\ntimeout = 0\n' >"$work/bad.cfg"
 run_runner "$work/out" -f "$work/bad.cfg"
 expect_line "$work/out" "bad.cfg:3: timeout must be more than 0" "timeout = 0 is refused with file:line"
 ACCEL=xen run_runner "$work/out" -f "$work/status.cfg" guest-fails
-expect_line "$work/out" "ACCEL must be kvm or tcg, not 'xen'" "a bad ACCEL is refused"
+expect_line "$work/out" "ACCEL must be kvm, tcg or bochs, not 'xen'" "a bad ACCEL is refused"
 for variable in TIMEOUT=abc MACHINE=bogus ACCEL=xen; do
 	env "$variable" "$root/x86/run" -E "$work/no-errata.txt" "$root/x86/selftest.flat" >"$work/out" 2>&1
 	echo "exit status $?" >>"$work/out"
@@ -503,6 +507,251 @@ done
 PATH=$work/bin "$root/scripts/install-dependencies.sh" --dry-run >"$work/out" 2>&1
 expect_line "$work/out" "would install qemu-system-x86 with: .*apt-get install -y qemu-system-x86" \
 	"without QEMU, install-dependencies.sh installs qemu-system-x86"
+
+# ---- the cpu key (issue 13) ----
+printf '[a]\nfile = selftest.flat\ncpu = max\nextra_params = -cpu qemu64\n' >"$work/bad.cfg"
+run_runner "$work/out" -f "$work/bad.cfg" -l
+expect_line "$work/out" "bad.cfg:1: section \[a\] names its CPU twice" "cpu and -cpu in extra_params are refused"
+printf '[a]\nfile = selftest.flat\ncpu = two words\n' >"$work/bad.cfg"
+run_runner "$work/out" -f "$work/bad.cfg" -l
+expect_line "$work/out" "bad.cfg:3: cpu must be one model" "a cpu of two words is refused"
+printf '[cpu-key]\nfile = selftest.flat\ntest_args = cpu-key\ncpu = qemu64\n' >"$work/cpu.cfg"
+fake_guest cpu-key 1 "PASS: one" "SUMMARY: 1 tests, 0 unexpected failures, 0 skipped"
+ACCEL=tcg QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/cpu.cfg"
+expect_line "$work/fake/cpu-key.arguments" '^qemu64$' "cpu = qemu64 is QEMU's -cpu qemu64"
+
+# ---- Bochs (issue 13) ----
+# A fake Bochs beside fake BIOS files: its CPU model (the section's cpu)
+# names the guest it plays, fake/MODEL.serial, written where the bochsrc's
+# COM1 points; "@sleep N" waits, "@log TEXT" goes to its log (stderr),
+# "@exit TEXT" is its exit message, "@iso" copies the ISO's grub.cfg to
+# fake/MODEL.grub.cfg.  Without an "@exit" it ends as after the guest's
+# ACPI power-off.  It answers --help with a version, fake/version if there.
+mkdir "$work/bochs"
+: >"$work/bochs/BIOS-bochs-latest"
+: >"$work/bochs/VGABIOS-lgpl-latest.bin"
+cat >"$work/bochs/bochs" <<'BOCHS'
+#!/usr/bin/env bash
+directory=$(dirname "$0")/../fake
+if [ "$1" = --help ]; then
+	echo "Bochs x86 Emulator $(cat "$directory/version" 2>/dev/null || echo 3.0.devel)"
+	exit 0
+fi
+config=$3
+model=$(sed -n 's/^cpu: model=\([^,]*\),.*/\1/p' "$config")
+serial=$(sed -n 's/^com1: .*dev="\(.*\)"$/\1/p' "$config")
+iso=$(sed -n 's/^ata0-master: .*path="\([^"]*\)".*/\1/p' "$config")
+cp "$config" "$directory/$model.bochsrc"
+message="[ACPI  ] ACPI control: soft power off"
+while IFS= read -r line; do
+	case $line in
+	"@sleep "*) sleep "${line#@sleep }" ;;
+	"@log "*) echo "${line#@log }" >&2 ;;
+	"@exit "*) message=${line#@exit } ;;
+	"@exit") message="" ;;
+	"@iso") xorriso -osirrox on -indev "$iso" -extract /boot/grub/grub.cfg "$directory/$model.grub.cfg" >/dev/null 2>&1 ;;
+	*) printf '%s\r\n' "$line" >>"$serial" ;;
+	esac
+done <"$directory/$model.serial"
+if [ -n "$message" ]; then
+	echo "========================================================================"
+	echo "Bochs is exiting with the following message:"
+	echo "$message"
+	echo "========================================================================"
+fi
+exit 1
+BOCHS
+chmod +x "$work/bochs/bochs"
+fake_bochs_section() { # NAME [KEY=VALUE...]
+	local name=$1
+	shift
+	printf '[%s]\nfile = selftest.flat\naccel = bochs\ncpu = %s\n' "$name" "$name"
+	[ $# -eq 0 ] || printf '%s\n' "$@"
+	echo
+}
+{
+	fake_bochs_section bochs-pass
+	fake_bochs_section bochs-guest-fails
+	fake_bochs_section bochs-no-summary
+	fake_bochs_section bochs-summary-disagrees
+	fake_bochs_section bochs-triple-fault "timeout = 20"
+	fake_bochs_section bochs-hang "timeout = 2"
+	fake_bochs_section bochs-panic
+	fake_bochs_section bochs-silent
+	fake_bochs_section bochs-errata "test_args = alpha \"beta gamma\""
+	fake_bochs_section bochs-extra-params "extra_params = -m 1G"
+	printf '[qemu-only]\nfile = selftest.flat\naccel = tcg\n\n'
+} >"$work/bochs.cfg"
+fake_guest bochs-pass 1 $'\e[H\e[J\e[1;1H  Booting `canon\'' "" "PASS: one" "SKIP: two" \
+	"SUMMARY: 2 tests, 0 unexpected failures, 1 skipped"
+fake_guest bochs-guest-fails 1 "PASS: one" "INFO: two: expected #GP(0); got none" "FAIL: two" \
+	"SUMMARY: 2 tests, 1 unexpected failures, 0 skipped"
+fake_guest bochs-no-summary 1 "PASS: one"
+fake_guest bochs-summary-disagrees 1 "PASS: one" "FAIL: two" "SUMMARY: 2 tests, 0 unexpected failures, 0 skipped"
+fake_guest bochs-triple-fault 1 "PASS: one" \
+	"@log 00241679675i[CPU0  ] exception(): 3rd (13) exception with no resolution" "@sleep 30"
+fake_guest bochs-hang 1 "PASS: one" "@sleep 30"
+fake_guest bochs-panic 1 "@log 00000000000p[MEM0  ] >>PANIC<< ROM: couldn't open ROM image file" \
+	"@exit [MEM0  ] ROM: couldn't open ROM image file"
+fake_guest bochs-silent 1 "@exit"
+fake_guest bochs-errata 1 "@iso" "PASS: one" "ERRATA: used= unused=1" "SUMMARY: 1 tests, 0 unexpected failures, 0 skipped"
+printf 'bochs | selftest | some-case-* | none | rule | other | observed\n' >"$work/bochs-errata.txt"
+if command -v grub-mkrescue >/dev/null && command -v xorriso >/dev/null; then
+	BOCHS=$work/bochs/bochs run_runner "$work/out" -f "$work/bochs.cfg" -E "$work/bochs-errata.txt" -j 4
+	expect_line "$work/out" '^PASS bochs-pass (2 tests, 1 skipped)$' "Bochs: the guest's SUMMARY after the ACPI power-off is a PASS"
+	expect_line "$root/logs/bochs-pass.log" '^  Booting `canon.$' "Bochs: GRUB's escape sequences are gone from the log"
+	expect_line "$work/fake/bochs-pass.bochsrc" '^cpu: model=bochs-pass, reset_on_triple_fault=0$' \
+		"Bochs: the bochsrc has the section's cpu and reset_on_triple_fault=0"
+	expect_line "$work/fake/bochs-pass.bochsrc" '^display_library: nogui$' "Bochs: ... no display"
+	expect_line "$work/fake/bochs-pass.bochsrc" '^boot: cdrom$' "Bochs: ... boots its CD-ROM"
+	expect_line "$work/out" '^FAIL bochs-guest-fails (1 of 2 tests failed, first: two)$' "Bochs: a guest failure names the first failing check"
+	expect_line "$work/out" '^FAIL bochs-no-summary (guest powered off without a SUMMARY line; last line: PASS: one)$' \
+		"Bochs: a power-off without a SUMMARY is a failure"
+	expect_line "$work/out" '^FAIL bochs-summary-disagrees (guest summary disagrees with its result lines' \
+		"Bochs: a SUMMARY that disagrees with the result lines is a failure"
+	expect_line "$work/out" '^FAIL bochs-triple-fault (guest triple fault: Bochs stopped it (exception(): 3rd (13) exception with no resolution)' \
+		"Bochs: a triple fault is named"
+	expect_line "$root/logs/bochs-triple-fault.log" '^---- Bochs status [0-9]* after [0-4]\.' "... and Bochs is stopped at once, not at the timeout"
+	expect_line "$work/out" '^FAIL bochs-hang (timeout after 2s, Bochs killed; last line: PASS: one)$' "Bochs: a hung guest is a timeout"
+	expect_line "$work/out" "^FAIL bochs-panic (Bochs stopped: \[MEM0  \] ROM: couldn't open ROM image file" "Bochs: its exit message is shown"
+	expect_line "$work/out" '^FAIL bochs-silent (.*bochs exited with status 1 and printed nothing: is it Bochs?' "Bochs: a binary that prints nothing is named"
+	expect_line "$work/fake/bochs-errata.grub.cfg" $'multiboot /boot/selftest.flat \'alpha\' \'beta gamma\' \'errata=some-case-\\*=none\'' \
+		"Bochs: GRUB gets the guest's words and its bochs errata, quoted for GRUB"
+	expect_line "$work/out" "unused erratum $work/bochs-errata.txt:1 (bochs | selftest | some-case-\*)" "Bochs: the guest's ERRATA line is read"
+	expect_line "$work/out" '^SKIP bochs-extra-params (extra_params are QEMU words (-m 1G), which Bochs cannot take)$' \
+		"Bochs: a section with QEMU words skips, saying so"
+	if leftover_bochs=$(pgrep -f -- "$work/bochs/bochs"); then
+		echo "FAIL: a fake Bochs outlives its run: $leftover_bochs"
+		failures=$((failures + 1))
+	else
+		echo "PASS: no Bochs outlives its run"
+	fi
+	ACCEL=bochs BOCHS=$work/bochs/bochs run_runner "$work/out" -f "$work/bochs.cfg" bochs-pass qemu-only
+	expect_line "$work/out" '^SKIP qemu-only (needs accel = tcg, ACCEL=bochs)$' "ACCEL=bochs skips a TCG section"
+	expect_line "$work/out" '^PASS bochs-pass ' "... and runs a Bochs one"
+else
+	echo "SKIP: no grub-mkrescue and xorriso to boot the fake Bochs through GRUB (install grub-pc-bin grub-common xorriso mtools)"
+fi
+BOCHS=/nonexistent run_runner "$work/out" -f "$work/bochs.cfg" bochs-pass
+expect_line "$work/out" '^SKIP bochs-pass (needs Bochs: BOCHS=/nonexistent is no executable file)$' "BOCHS=/nonexistent: the Bochs sections skip, saying why"
+expect_line "$work/out" '^exit status 2' "... and a run of only those exits 2"
+echo 2.7 >"$work/fake/version"
+mkdir "$work/old-bochs"
+ln -s "$work/bochs/bochs" "$work/old-bochs/bochs"
+env -u BOCHS PATH="$work/old-bochs:$PATH" "$root/scripts/run_tests.sh" -E "$work/no-errata.txt" -f "$work/bochs.cfg" \
+	bochs-pass >"$work/out" 2>&1
+expect_line "$work/out" "^SKIP bochs-pass (needs Bochs: .*bochs is Bochs 2.7; canon needs 2.8 or newer" \
+	"a bochs on PATH older than 2.8 is not used, and the skip says so"
+rm "$work/fake/version"
+# GRUB missing: a PATH of everything but grub-mkrescue.
+mkdir "$work/no-grub"
+for tool in /usr/local/bin/* /usr/bin/* /bin/*; do
+	[ "${tool##*/}" = grub-mkrescue ] || ln -sf "$tool" "$work/no-grub/${tool##*/}" 2>/dev/null
+done
+BOCHS=$work/bochs/bochs PATH=$work/no-grub run_runner "$work/out" -f "$work/bochs.cfg" bochs-pass
+expect_line "$work/out" '^SKIP bochs-pass (needs Bochs: no GRUB .*install grub-pc-bin grub-common xorriso mtools' \
+	"without grub-mkrescue the Bochs sections skip, naming the packages"
+
+# ---- a real Bochs: a triple fault, stopped at once (with ../shared/bochs or BOCHS) ----
+real_bochs=${BOCHS:-}
+[ -z "$real_bochs" ] && [ -x "$root/../shared/bochs/bochs" ] && real_bochs=$root/../shared/bochs/bochs
+if [ -n "$real_bochs" ] && command -v grub-mkrescue >/dev/null; then
+	# A multiboot image (flags bit 16: load address fields) that loads an
+	# empty IDT and executes INT3: #GP, #DF, then a triple fault.
+	{
+		printf '\x02\xb0\xad\x1b\x00\x00\x01\x00\xfe\x4f\x51\xe4' # magic, flags, checksum
+		printf '\x00\x00\x10\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x20\x00\x10\x00'
+		printf '\xfa\x0f\x01\x1d\x30\x00\x10\x00\xcc\xf4\xeb\xfe\x00\x00\x00\x00' # cli; lidt [0x100030]; int3
+		printf '\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' # the IDTR: limit 0, base 0
+	} >"$work/triple-fault.flat"
+	ACCEL=bochs BOCHS=$real_bochs TIMEOUT=60 timeout 120 "$root/x86/run" -E "$work/no-errata.txt" \
+		"$work/triple-fault.flat" >"$work/out" 2>&1
+	expect_line "$work/out" '^FAIL triple-fault (guest triple fault: Bochs stopped it (exception(): 3rd (13) exception with no resolution)' \
+		"a real Bochs: a triple fault is named, and stopped before the timeout"
+	ACCEL=bochs BOCHS=$real_bochs timeout 120 "$root/x86/run" -E "$work/no-errata.txt" "$root/x86/selftest.flat" \
+		-cpu ryzen -append "one two" >"$work/out" 2>&1
+	expect_line "$work/out" "^PASS: argv holds the command line's 2 words" "a real Bochs: x86/run shows the guest's output live"
+	expect_line "$work/out" '^# accelerator: bochs, model ryzen ' "... on the model -cpu names"
+	expect_line "$work/out" '^PASS selftest ' "... and it passes"
+else
+	echo "SKIP: no real Bochs (BOCHS, or ../shared/bochs/bochs) and GRUB for the triple-fault check"
+fi
+
+# ---- --compare (issue 13) ----
+# The fake QEMU plays fake/NAME.CPU.serial when there is one: two TCG CPU
+# models are two implementations that differ.
+{
+	fake_section compare-a
+	fake_section compare-b
+} >"$work/compare.cfg"
+fake_guest compare-a.max 3 "PASS: same everywhere" "PASS: first passes" "INFO: second: expected #GP(0); got none" \
+	"FAIL: second" "SUMMARY: 3 tests, 1 unexpected failures, 0 skipped"
+fake_guest compare-a.qemu64 3 "PASS: same everywhere" "INFO: first passes: expected #PF(0x1: present read supervisor), RIP 0x1; got #UD, RIP 0x1" \
+	"FAIL: first passes" "PASS: second" "SUMMARY: 3 tests, 1 unexpected failures, 0 skipped"
+fake_guest compare-b.max 3 "INFO: alike: expected #GP(0), RIP 0x1, CPL 0; got #GP(0), RIP 0x2, CPL 3" "FAIL: alike" \
+	"SUMMARY: 1 tests, 1 unexpected failures, 0 skipped"
+fake_guest compare-b.qemu64 3 "INFO: alike: expected #GP(0), RIP 0x1, CPL 0; got #GP(0), RIP 0x2, CPL 3" "FAIL: alike" \
+	"SUMMARY: 1 tests, 1 unexpected failures, 0 skipped"
+printf 'tcg | selftest | second | none | rule | other | observed\n' >"$work/compare-errata.txt"
+QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/compare.cfg" -E "$work/compare-errata.txt" \
+	--compare tcg,tcg:qemu64 --compare-out "$work/compare.tsv"
+expect_line "$work/out" '^compare-a | first passes$' "--compare prints a check whose results differ"
+expect_line "$work/out" '^    expected    #PF(0x1)$' "... its expected outcome, from the guest's INFO line"
+expect_line "$work/out" '^    tcg         pass     #PF(0x1)$' "... one implementation's pass"
+expect_line "$work/out" '^    tcg:qemu64  FAIL     #UD$' "... the other's outcome"
+expect_line "$work/out" '^    tcg         FAIL     none$' "... none for no exception"
+expect_no_line "$work/out" '^compare-a | same everywhere' "--compare leaves out a check that agrees"
+expect_no_line "$work/out" '^compare-b | alike' "... and one that fails alike"
+expect_line "$work/out" '^COMPARED: 4 checks on tcg tcg:qemu64: 2 agree everywhere (1 of them fail alike), 2 differ$' \
+	"--compare counts the checks"
+expect_line "$work/out" '^exit status 1$' "--compare exits 1 when checks differ"
+expect_no_line "$work/fake/compare-a.arguments" 'errata=' "--compare switches the errata off"
+if awk -F '\t' 'NF != 7 { bad = 1 } END { exit bad || NR != 3 }' "$work/compare.tsv"; then
+	echo "PASS: --compare-out writes a header and one row per differing check, 7 fields each"
+else
+	echo "FAIL: --compare-out's TSV:"
+	sed 's/^/    /' "$work/compare.tsv"
+	failures=$((failures + 1))
+fi
+expect_line "$work/compare.tsv" $'^compare-a\tsecond\t#GP(0)\tFAIL\tnone\tpass\t#GP(0)$' "... with the same cells"
+expect_line "$root/logs/compare-a.tcg-qemu64.log" '^PASS: second' "each run of --compare has its own log"
+fake_guest compare-b.max 3 "INFO: alike: expected #GP(0), RIP 0x1, CPL 0; got #GP(0), RIP 0x3, CPL 3" "FAIL: alike" \
+	"SUMMARY: 1 tests, 1 unexpected failures, 0 skipped"
+QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/compare.cfg" --compare tcg,tcg:qemu64 compare-b
+expect_line "$work/out" '^    tcg         FAIL     #GP(0), RIP 0x3, CPL 3$' "--compare shows RIP and CPL when only they differ"
+fake_guest compare-b.max 3 "INFO: alike: expected #GP(0), RIP 0x1, CPL 0; got #GP(0), RIP 0x2, CPL 3" "FAIL: alike" \
+	"SUMMARY: 1 tests, 1 unexpected failures, 0 skipped"
+QEMU=$work/fake-qemu run_runner "$work/out" -f "$work/compare.cfg" --compare tcg,tcg:qemu64 compare-b
+expect_line "$work/out" '^exit status 0$' "--compare exits 0 when every check agrees"
+QEMU=$work/fake-qemu BOCHS=/nonexistent run_runner "$work/out" -f "$work/compare.cfg" --compare tcg,bochs compare-b
+expect_line "$work/out" '^bochs printed no result; compare-b: SKIP: needs Bochs: BOCHS=/nonexistent' \
+	"--compare names an implementation that ran nothing"
+expect_line "$work/out" '^exit status 2$' "... and exits 2: nothing was compared"
+run_runner "$work/out" -f "$work/compare.cfg" --compare tcg compare-b
+expect_line "$work/out" "--compare needs two implementations or more" "--compare with one implementation is refused"
+run_runner "$work/out" -f "$work/compare.cfg" --compare tcg,xen compare-b
+expect_line "$work/out" "--compare: 'xen' is not kvm, tcg or bochs" "--compare refuses an unknown implementation"
+ACCEL=tcg run_runner "$work/out" -f "$work/compare.cfg" --compare tcg,bochs compare-b
+expect_line "$work/out" "--compare names the accelerators itself: unset ACCEL" "--compare refuses ACCEL"
+run_runner "$work/out" -f "$work/compare.cfg" --compare-out "$work/x.tsv" compare-b
+expect_line "$work/out" "--compare-out needs --compare" "--compare-out alone is refused"
+expect_line "$work/out" '^exit status 2$' "... with exit status 2"
+
+# ---- make iso: GRUB's menu boots under qemu -cdrom and exits by itself ----
+make -C "$root" -n -B iso >"$work/out" 2>&1 # -B: even when x86/canon.iso is up to date
+expect_line "$work/out" "scripts/make-iso.sh --menu x86/canon.iso" "make iso writes the menu ISO"
+if command -v grub-mkrescue >/dev/null && command -v xorriso >/dev/null; then
+	"$root/scripts/make-iso.sh" --menu "$work/menu.iso" "$root/x86/selftest.flat" >"$work/out" 2>&1
+	timeout 60 qemu-system-x86_64 -name "$self_test_name" -accel tcg -cpu max -m 256 -display none -serial stdio \
+		-cdrom "$work/menu.iso" </dev/null >"$work/out" 2>&1
+	echo "exit status $?" >>"$work/out"
+	expect_line "$work/out" '^SUMMARY: ' "the menu ISO boots its first image under qemu -cdrom"
+	expect_line "$work/out" '^exit status 0$' "... which powers off by itself"
+else
+	echo "SKIP: no grub-mkrescue and xorriso for make iso"
+fi
+PATH=$work/bin "$root/scripts/install-dependencies.sh" --dry-run iso >"$work/out" 2>&1
+expect_line "$work/out" "would install .*grub-common.*xorriso mtools" "install-dependencies.sh iso installs GRUB's tools"
 
 if leftover_qemus >/dev/null; then
 	echo "FAIL: a QEMU of these checks is still running"

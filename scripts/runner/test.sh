@@ -14,7 +14,9 @@
 #                   mismatched accelerator
 # They need image_directory (where the cfg's images are) and qemu_binary
 # or qemu_missing_reason (find_qemu).  debug_port, when set, starts QEMU
-# stopped with a gdb stub on that port and no timeout.
+# stopped with a gdb stub on that port and no timeout.  cpu_override, when
+# set, is the CPU model for every section (--compare's ACCEL:MODEL), and
+# errata_switched_off=yes passes the guest no errata (--compare).
 
 set_result() { # WORD STATUS DETAIL
 	result_word=$1 result_status=$2 result_detail=$3
@@ -25,8 +27,8 @@ set_result() { # WORD STATUS DETAIL
 # "none" or the default.  Prints each mistake; returns 1 after any.
 check_environment_values() { # PROGRAM
 	local program=$1 status=0 microseconds
-	if [ -n "${ACCEL:-}" ] && ! is_word_in "$ACCEL" "kvm tcg"; then
-		echo "$program: ACCEL must be kvm or tcg, not '$ACCEL'" >&2
+	if [ -n "${ACCEL:-}" ] && ! is_word_in "$ACCEL" "$config_accelerators"; then
+		echo "$program: ACCEL must be kvm, tcg or bochs, not '$ACCEL'" >&2
 		status=1
 	fi
 	if [ -n "${MACHINE:-}" ] && ! is_word_in "$MACHINE" "$config_machines"; then
@@ -43,8 +45,9 @@ check_environment_values() { # PROGRAM
 
 # Reasons to skip before QEMU starts: another architecture, a failed
 # "check" condition, or an accelerator this run cannot give.  Sets
-# test_accelerator (kvm or tcg), or result_detail and skip_cause and
-# returns 1 to skip.
+# test_accelerator (kvm, tcg or bochs), or result_detail and skip_cause
+# and returns 1 to skip.  Without ACCEL or accel, KVM when it works, else
+# TCG: Bochs only when asked for.
 choose_accelerator_or_skip() { # NAME
 	local name=$1 wanted condition path value architecture=${section_field[$1/arch]:-}
 	skip_cause=other
@@ -67,6 +70,15 @@ choose_accelerator_or_skip() { # NAME
 		return 1
 	fi
 	wanted=${ACCEL:-$wanted}
+	if [ "$wanted" = bochs ]; then
+		probe_bochs
+		if [ "$bochs_available" != yes ]; then
+			result_detail="needs Bochs: $bochs_reason"
+			return 1
+		fi
+		test_accelerator=bochs skip_cause=""
+		return 0
+	fi
 	[ "$wanted" = tcg ] || probe_kvm
 	if [ "$wanted" = kvm ] && [ "$kvm_available" != yes ]; then
 		result_detail="needs KVM: $kvm_reason"
@@ -84,7 +96,11 @@ choose_accelerator_or_skip() { # NAME
 # kernel's path and a blank in front of the words.
 guest_command_line() { # NAME ACCELERATOR KERNEL
 	local name=$1 accelerator=$2 kernel=$3
-	select_errata "$accelerator" "$test_image_name"
+	if [ "${errata_switched_off:-no}" = yes ]; then
+		test_errata_indices=() test_errata_word=""
+	else
+		select_errata "$accelerator" "$test_image_name"
+	fi
 	test_append=${section_field[$name/test_args]:-}
 	[ -n "$test_errata_word" ] && test_append+="${test_append:+ }$test_errata_word"
 	[ $((${#kernel} + 1 + ${#test_append})) -le 4095 ]
@@ -118,6 +134,10 @@ prepare_test() { # NAME [EXTRA...]
 		set_result SKIP 77 "$result_detail"
 		return 1
 	fi
+	if [ "$test_accelerator" = bochs ]; then
+		prepare_bochs_test "$name" "$@"
+		return
+	fi
 	test_machine=${MACHINE:-${section_field[$name/machine]:-microvm}}
 	locate_image "$name"
 	choose_kernel "$test_image" "$test_machine"
@@ -133,6 +153,7 @@ prepare_test() { # NAME [EXTRA...]
 	fi
 	read -ra extra_words <<<"${section_field[$name/extra_params]:-} ${QEMU_EXTRA:-}"
 	split_cpu_option "${extra_words[@]}" "$@"
+	requested_cpu=${cpu_override:-${requested_cpu:-${section_field[$name/cpu]:-}}}
 	resolve_cpu "$test_accelerator" "$requested_cpu"
 	cpu_key=kvm/${requested_cpu:-host}
 	if [ -z "$resolved_cpu" ]; then
@@ -152,6 +173,89 @@ prepare_test() { # NAME [EXTRA...]
 	build_qemu_command "$test_accelerator" "$resolved_cpu" "$test_machine" "$smp" "$test_kernel" \
 		"$test_append" "${other_qemu_words[@]}"
 	quote_command
+}
+
+# prepare_test for a section that boots on Bochs.  Bochs can honour the
+# guest's words, the timeout and a CPU model (the cfg's cpu, -cpu MODEL in
+# x86/run's words, --compare's ACCEL:MODEL; default arrow_lake), nothing
+# else QEMU is told: a section with extra_params, more than one vCPU or a
+# QEMU machine skips, saying so.  QEMU_EXTRA is for QEMU and is not used.
+# qemu_command is completed at boot (boot_on_bochs), when the ISO exists.
+prepare_bochs_test() { # NAME [EXTRA...]
+	local name=$1 smp=${section_field[$1/smp]:-1} machine=${section_field[$1/machine]:-microvm}
+	shift
+	skip_cause=accelerator
+	if [ -n "${section_field[$name/extra_params]:-}" ]; then
+		set_result SKIP 77 "extra_params are QEMU words (${section_field[$name/extra_params]}), which Bochs cannot take"
+		return 1
+	elif [ "$smp" -gt 1 ]; then
+		set_result SKIP 77 "smp = $smp: canon boots Bochs with one CPU"
+		return 1
+	elif [ "$machine" != microvm ]; then
+		set_result SKIP 77 "machine = $machine is a QEMU machine; Bochs boots its own PC through GRUB"
+		return 1
+	fi
+	skip_cause=""
+	if [ -n "${debug_port:-}" ]; then
+		set_result FAIL 1 "-d needs QEMU's gdb stub: debug under ACCEL=kvm or ACCEL=tcg"
+		return 1
+	fi
+	split_cpu_option "$@"
+	if [ ${#other_qemu_words[@]} -gt 0 ]; then
+		set_result FAIL 1 "Bochs takes no QEMU words (${other_qemu_words[*]}), only -cpu MODEL"
+		return 1
+	fi
+	test_cpu_model=${cpu_override:-${requested_cpu:-${section_field[$name/cpu]:-$bochs_default_model}}}
+	test_machine="Bochs's PC (its BIOS, then GRUB from a rescue ISO)"
+	locate_image "$name"
+	test_kernel=$test_image
+	if [ ! -r "$test_kernel" ]; then
+		set_result FAIL 1 "$test_kernel is missing: run make first"
+		return 1
+	fi
+	test_identity=bochs
+	if ! guest_command_line "$name" bochs "/boot/${test_kernel##*/}"; then
+		set_result FAIL 1 "guest command line (image path, blank, test_args and errata) is over the guest's 4095 bytes: shorten the errata or test_args"
+		return 1
+	fi
+	test_cpu_note="model $test_cpu_model (Bochs $bochs_version, $bochs_binary)"
+	if ! duration_microseconds_into test_timeout_microseconds \
+		"${TIMEOUT:-${section_field[$name/timeout]:-$default_timeout}}"; then
+		set_result FAIL 1 "bad timeout '${TIMEOUT:-${section_field[$name/timeout]}}'"
+		return 1
+	fi
+	qemu_command=("$bochs_binary" -q -f BOCHSRC)
+	quoted_command="$bochs_binary -q -f BOCHSRC (cpu $test_cpu_model; GRUB boots $test_kernel $test_append)"
+}
+
+# Boots on Bochs what prepare_bochs_test prepared: the ISO and the bochsrc
+# beside SERIAL, then Bochs, then the verdict (outcome_*).
+boot_on_bochs() { # SERIAL
+	local serial=$1 problem com1=$1
+	test_bochs_iso=${serial%.serial}.iso test_bochsrc=${serial%.serial}.bochsrc
+	bochs_output_lines=() launch_status=0 launch_seconds=0 bochs_triple_fault="" bochs_exit_message=""
+	if ! problem=$(make_boot_iso "$test_bochs_iso" "$test_kernel" "$test_append" "${serial%.serial}.iso-tree"); then
+		scan_serial /dev/null
+		set_outcome 1 error "cannot make the boot ISO: ${problem:-grub-mkrescue failed}"
+		return
+	fi
+	[ "${boot_live:-no}" = yes ] && com1=/dev/fd/7
+	write_bochsrc "$test_bochsrc" "$test_bochs_iso" "$com1" "$test_cpu_model"
+	qemu_command=("$bochs_binary" -q -f "$test_bochsrc")
+	quote_command
+	launch_bochs "$test_timeout_microseconds" "$serial"
+	classify_bochs_boot "$test_timeout_microseconds" "$serial"
+}
+
+# Boots what prepare_test prepared, its serial output into SERIAL, and
+# reads the outcome (outcome_status, outcome_kind, outcome_detail).
+boot_prepared_test() { # SERIAL
+	if [ "$test_accelerator" = bochs ]; then
+		boot_on_bochs "$1"
+		return
+	fi
+	launch_qemu "$test_timeout_microseconds" "$1"
+	classify_boot "$test_timeout_microseconds" "$1" "$test_elf"
 }
 
 # The gdb command that loads the image's ELF (symbols at its upper-half
@@ -185,22 +289,38 @@ apply_expectation() { # EXPECT
 
 # The log header: everything needed to repeat the run by hand.
 write_log_header() { # NAME
-	local timeout=none
+	local timeout=none words
 	format_seconds "$test_timeout_microseconds"
 	[ "$test_timeout_microseconds" -gt 0 ] && timeout=${formatted_seconds}s
 	printf 'test: %s (%(%Y-%m-%d %H:%M:%S)T)\n' "$1" -1
 	echo "accelerator: $test_identity, $test_cpu_note"
 	echo "machine: $test_machine, image: $test_kernel, timeout: $timeout"
-	echo "command: $quoted_command"
+	if [ "$test_accelerator" = bochs ]; then
+		printf -v words '%q' "$test_append"
+		echo "command: scripts/make-iso.sh canon.iso $test_kernel $words"
+		echo "         then Bochs with the configuration below, canon.iso in its CD-ROM drive"
+	else
+		echo "command: $quoted_command"
+	fi
 	write_errata_log no
 }
 
 write_log_body() {
+	local -a configuration=()
 	echo "---- serial output ----"
 	[ ${#serial_lines[@]} -eq 0 ] || printf '%s\n' "${serial_lines[@]}"
-	echo "---- QEMU stderr ----"
-	[ ${#qemu_stderr_lines[@]} -eq 0 ] || printf '%s\n' "${qemu_stderr_lines[@]}"
-	echo "---- QEMU status $launch_status after ${launch_seconds}s ----"
+	if [ "$test_accelerator" = bochs ]; then
+		[ -r "${test_bochsrc:-}" ] && mapfile -t configuration <"$test_bochsrc"
+		echo "---- Bochs configuration: $quoted_command ----"
+		[ ${#configuration[@]} -eq 0 ] || printf '%s\n' "${configuration[@]}"
+		echo "---- Bochs output and log ----"
+		[ ${#bochs_output_lines[@]} -eq 0 ] || printf '%s\n' "${bochs_output_lines[@]}"
+		echo "---- Bochs status $launch_status after ${launch_seconds}s ----"
+	else
+		echo "---- QEMU stderr ----"
+		[ ${#qemu_stderr_lines[@]} -eq 0 ] || printf '%s\n' "${qemu_stderr_lines[@]}"
+		echo "---- QEMU status $launch_status after ${launch_seconds}s ----"
+	fi
 	write_errata_log yes
 }
 
@@ -210,9 +330,8 @@ write_log_body() {
 run_prepared_test() { # NAME LOG SERIAL
 	local name=$1 log=$2 serial=$3
 	write_log_header "$name" >"$log"
-	launch_qemu "$test_timeout_microseconds" "$serial"
+	boot_prepared_test "$serial"
 	result_seconds=$launch_seconds
-	classify_boot "$test_timeout_microseconds" "$serial" "$test_elf"
 	apply_expectation "${section_field[$name/expect]:-pass}"
 	read_errata_report "$errata_report_line" "$errata_report_lines"
 	{
