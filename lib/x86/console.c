@@ -12,7 +12,9 @@
 #define LINE_CONTROL 3
 #define MODEM_CONTROL 4
 #define LINE_STATUS 5
-#define LINE_STATUS_TRANSMIT_EMPTY 0x20
+#define LINE_STATUS_TRANSMIT_EMPTY 0x20 /* THRE: room for the next bytes */
+#define LINE_STATUS_TRANSMITTER_IDLE 0x40 /* TEMT: FIFO and shift register empty */
+#define FLUSH_POLLS 1000000
 #define LINE_CONTROL_DIVISOR_LATCH 0x80
 #define LINE_CONTROL_8N1 0x03
 #define FIFO_SIZE 16
@@ -45,4 +47,16 @@ void console_write(const char *bytes, size_t length)
 		length -= chunk;
 		asm volatile("rep outsb" : "+S"(bytes), "+c"(chunk) : "d"(COM1 + TRANSMIT) : "memory");
 	}
+}
+
+/*
+ * A UART that models the line (Bochs's) is still sending the last FIFO
+ * load when the guest powers off, and that output is lost; QEMU's reports
+ * TEMT at once.  Bounded: a machine without a UART must still power off.
+ */
+void console_flush(void)
+{
+	for (unsigned i = 0; i < FLUSH_POLLS; i++)
+		if (inb(COM1 + LINE_STATUS) & LINE_STATUS_TRANSMITTER_IDLE)
+			return;
 }

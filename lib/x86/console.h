@@ -6,5 +6,7 @@
 
 void console_init(void);
 void console_write(const char *bytes, size_t length);
+/* Wait until the UART has sent every byte: before the machine powers off. */
+void console_flush(void);
 
 #endif

@@ -1,6 +1,7 @@
 /* machine.c: exit device first, ACPI power-off second, halt last. */
 #include "machine.h"
 #include "acpi.h"
+#include "console.h"
 #include "processor.h"
 #include "printf.h"
 
@@ -13,6 +14,7 @@ static void wait_for_power_off(void)
 
 void exit_test(int code)
 {
+	console_flush();
 	outl(DEBUG_EXIT_PORT, (u32)code);
 	acpi_power_off();
 	wait_for_power_off();
