@@ -34,7 +34,8 @@
  *    leaf (PTE, 2 MiB PDE, 1 GiB PDPTE), A=1 D=0 before;
  *  - accessed and dirty: A before at each level x D before x the leaf's
  *    P, R/W, U/S, XD x its parent P=0, plain or R/W=0 U/S=0 XD=1; the
- *    allowed accesses and the faulting ones are reported apart;
+ *    allowed accesses, the protection and the not-present faults whose
+ *    walk sets an A flag, and the faults that set none are reported apart;
  *  - reserved bits: bit MAXPHYADDR in any entry, PS and bit 8 in a PML5E or
  *    PML4E, bit 13 in a large leaf, each x the other entries P=0, plain or
  *    R/W=0 U/S=0 XD=1;
@@ -166,6 +167,37 @@ static bool next_walk(const struct block *block, u64 count, u64 *position, struc
 	return true;
 }
 
+/* Does the model have the walk set an accessed flag that was clear? */
+static bool walk_sets_accessed(const struct combination *combination)
+{
+	for (int level = 1; level <= 5; level++)
+		if (combination->expected.accessed[level] == FLAG_SET &&
+		    !(combination->walk.flags[level] & ENTRY_ACCESSED))
+			return true;
+	return false;
+}
+
+/* Does a block keep a combination, by what the model expects of it? */
+static bool block_keeps(enum outcome_filter filter, const struct combination *combination)
+{
+	const struct paging_outcome *expected = &combination->expected;
+	bool protection = expected->fault && (expected->error_code & PAGE_FAULT_PRESENT);
+	bool sets = walk_sets_accessed(combination);
+
+	switch (filter) {
+	case ALLOWED_ACCESSES:
+		return !expected->fault;
+	case PROTECTION_FAULTS_SETTING_ACCESSED:
+		return protection && sets;
+	case NOT_PRESENT_FAULTS_SETTING_ACCESSED:
+		return expected->fault && !protection && sets;
+	case FAULTS_SETTING_NO_FLAG:
+		return expected->fault && !sets;
+	default:
+		return true;
+	}
+}
+
 static u64 run_cell(const struct block *block, u64 count, const struct cell *cell)
 {
 	static bool refusal_said;
@@ -184,13 +216,14 @@ static u64 run_cell(const struct block *block, u64 count, const struct cell *cel
 		const struct target *target = targets[walk.leaf_level];
 
 		predict_combination(target, &walk, cell, &combination);
-		if (block->only != EVERY_ACCESS &&
-		    combination.expected.fault != (block->only == FAULTING_ACCESSES))
+		if (!block_keeps(block->only, &combination))
 			continue;
 		tally_add(&tally, &combination, run_combination(target, &combination));
 	}
 	restore_controls();
-	tally_report(&tally, describe_cell(cell, name, sizeof(name)));
+	/* A cell the block's filter leaves empty checks nothing. */
+	if (tally.combinations)
+		tally_report(&tally, describe_cell(cell, name, sizeof(name)));
 	return tally.combinations;
 }
 

@@ -101,8 +101,21 @@ bool outcome_agrees(const struct paging_outcome *expected, const struct observat
 		    int leaf_level);
 
 /* ---- blocks.c ---- */
-/* Which combinations of its walks and cells a block keeps, by the model's verdict. */
-enum outcome_filter { EVERY_ACCESS, ALLOWED_ACCESSES, FAULTING_ACCESSES };
+/*
+ * Which combinations a block keeps, by the model's verdict.  Faults are
+ * kept apart by kind, since the SDM says when A is set only for a
+ * protection violation (the #PF has P=1), and by whether the walk sets an
+ * A flag before it faults: a cell of walks that set none cannot tell an
+ * implementation that sets A from one that does not, so those walks form
+ * a block of their own, which checks that nothing else changes.
+ */
+enum outcome_filter {
+	EVERY_ACCESS,
+	ALLOWED_ACCESSES,
+	PROTECTION_FAULTS_SETTING_ACCESSED,
+	NOT_PRESENT_FAULTS_SETTING_ACCESSED,
+	FAULTS_SETTING_NO_FLAG,
+};
 
 struct block {
 	const char *name;
