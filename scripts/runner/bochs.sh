@@ -210,21 +210,21 @@ EOF
 
 # Starts qemu_command (here Bochs) under timeout in a process group of its
 # own, as start_qemu does; its stdout and stderr (the log) come to
-# bochs_output_fd.  With boot_live=yes COM1 goes through fd 7 to
+# emulator_output_fd.  With boot_live=yes COM1 goes through fd 7 to
 # copy_serial_live (the bochsrc then names /dev/fd/7).
 start_bochs() { # SECONDS SERIAL
 	if [ "${boot_live:-no}" = yes ]; then
-		exec {bochs_live_fd}>&1
-		exec {bochs_output_fd}< <(
+		exec {emulator_live_fd}>&1
+		exec {emulator_output_fd}< <(
 			[ -n "$running_group_directory" ] && : >"$running_group_directory/qemu-$BASHPID"
-			exec 7> >(copy_serial_live "$2" "${live_prefix:-}" "$bochs_live_fd")
+			exec 7> >(copy_serial_live "$2" "${live_prefix:-}" "$emulator_live_fd")
 			exec timeout -k 1 "$1" "${qemu_command[@]}" </dev/null 2>&1)
 	else
-		exec {bochs_output_fd}< <(
+		exec {emulator_output_fd}< <(
 			[ -n "$running_group_directory" ] && : >"$running_group_directory/qemu-$BASHPID"
 			exec timeout -k 1 "$1" "${qemu_command[@]}" </dev/null 2>&1)
 	fi
-	bochs_group=$!
+	emulator_group=$!
 }
 
 # Is LINE of Bochs's log worth showing live?  Its errors and panics (the
@@ -261,21 +261,8 @@ watch_bochs_output() { # FD GROUP
 # copy_serial_live).  Sets launch_status, launch_seconds,
 # bochs_output_lines, bochs_triple_fault and bochs_exit_message.
 launch_bochs() { # MICROSECONDS SERIAL
-	local seconds start
-	printf -v seconds '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000))
 	bochs_output_lines=()
-	start=$EPOCHREALTIME
-	start_bochs "$seconds" "$2"
-	watch_bochs_output "$bochs_output_fd" "$bochs_group"
-	exec {bochs_output_fd}<&-
-	launch_status=0
-	wait "$bochs_group" 2>/dev/null || launch_status=$?
-	elapsed_since "$start"
-	launch_seconds=$elapsed_seconds
-	kill -KILL -- "-$bochs_group" 2>/dev/null # nothing may outlive its timeout
-	[ -n "$running_group_directory" ] && echo finished >"$running_group_directory/qemu-$bochs_group"
-	[ "${boot_live:-no}" = yes ] && exec {bochs_live_fd}>&-
-	return 0
+	launch_emulator start_bochs watch_bochs_output "$@"
 }
 
 # Drops what GRUB leaves before the guest's first line on the serial

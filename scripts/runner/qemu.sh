@@ -268,17 +268,17 @@ copy_serial_live() { # SERIAL PREFIX FD
 # file before it becomes timeout, so an interrupted run finds it.
 start_qemu() { # SECONDS SERIAL
 	if [ "${boot_live:-no}" = yes ]; then
-		exec {qemu_live_fd}>&1
-		exec {qemu_stderr_fd}< <(
+		exec {emulator_live_fd}>&1
+		exec {emulator_output_fd}< <(
 			[ -n "$running_group_directory" ] && : >"$running_group_directory/qemu-$BASHPID"
 			exec timeout -k 1 "$1" "${qemu_command[@]}" </dev/null 2>&1 \
-				> >(copy_serial_live "$2" "${live_prefix:-}" "$qemu_live_fd"))
+				> >(copy_serial_live "$2" "${live_prefix:-}" "$emulator_live_fd"))
 	else
-		exec {qemu_stderr_fd}< <(
+		exec {emulator_output_fd}< <(
 			[ -n "$running_group_directory" ] && : >"$running_group_directory/qemu-$BASHPID"
 			exec timeout -k 1 "$1" "${qemu_command[@]}" </dev/null 2>&1 >"$2")
 	fi
-	qemu_group=$!
+	emulator_group=$!
 }
 
 # Runs qemu_command with a timeout of MICROSECONDS (0: none, for debugging
@@ -287,20 +287,28 @@ start_qemu() { # SECONDS SERIAL
 # after live_prefix).  Sets launch_status (timeout's status: 124 when it
 # fired), launch_seconds, qemu_stderr_lines and hypervisor_failure.
 launch_qemu() { # MICROSECONDS SERIAL
-	local seconds start
-	printf -v seconds '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000))
 	qemu_stderr_lines=()
+	launch_emulator start_qemu watch_qemu_stderr "$@"
+}
+
+# What launch_qemu and launch_bochs share: START (start_qemu or
+# start_bochs) sets emulator_group, emulator_output_fd and, with
+# boot_live=yes, emulator_live_fd; WATCH reads the output until the
+# emulator closes it.  Nothing the emulator started outlives this.
+launch_emulator() { # START WATCH MICROSECONDS SERIAL
+	local seconds start
+	printf -v seconds '%d.%06d' $(($3 / 1000000)) $(($3 % 1000000))
 	start=$EPOCHREALTIME
-	start_qemu "$seconds" "$2"
-	watch_qemu_stderr "$qemu_stderr_fd" "$qemu_group"
-	exec {qemu_stderr_fd}<&-
+	"$1" "$seconds" "$4"
+	"$2" "$emulator_output_fd" "$emulator_group"
+	exec {emulator_output_fd}<&-
 	launch_status=0
-	wait "$qemu_group" 2>/dev/null || launch_status=$? # quiet: bash would announce a signal death
+	wait "$emulator_group" 2>/dev/null || launch_status=$? # quiet: bash would announce a signal death
 	elapsed_since "$start"
 	launch_seconds=$elapsed_seconds
-	kill -KILL -- "-$qemu_group" 2>/dev/null # nothing may outlive its timeout
-	[ -n "$running_group_directory" ] && echo finished >"$running_group_directory/qemu-$qemu_group"
-	[ "${boot_live:-no}" = yes ] && exec {qemu_live_fd}>&-
+	kill -KILL -- "-$emulator_group" 2>/dev/null # nothing may outlive its timeout
+	[ -n "$running_group_directory" ] && echo finished >"$running_group_directory/qemu-$emulator_group"
+	[ "${boot_live:-no}" = yes ] && exec {emulator_live_fd}>&-
 	return 0
 }
 
