@@ -5,10 +5,11 @@
 # POSIX awk: Debian's default is mawk.
 #
 #   awk -v config_file=CFG -v config_name=x86/unittests.cfg -v keys="file smp ..." \
-#       -v machines="microvm ..." -v accelerator_names="kvm tcg bochs" -f config.awk CFG
+#       -v machines="microvm ..." -v accelerator_names="kvm tcg bochs" \
+#       -f words.awk -f config.awk CFG
 #
 # run_tests.sh reads the errata list in the same process, to save a fork
-# and exec: "-f config.awk -f errata.awk CFG ERRATA".  So every rule here
+# and exec: "-f words.awk -f config.awk -f errata.awk CFG ERRATA".  So every rule here
 # handles only CFG's lines and ends with "next", and the names here do not
 # clash with errata.awk's.
 #
@@ -17,23 +18,11 @@
 # values, so a "#" later in a line is kept).
 
 BEGIN {
-	config_words_to_set(keys, known)
-	config_words_to_set(machines, machine_known)
-	config_words_to_set(accelerator_names, accelerator_known)
+	words_to_set(keys, known)
+	words_to_set(machines, machine_known)
+	words_to_set(accelerator_names, accelerator_known)
 	section = ""   # "" before the first [section], "-" inside a bad one
 	section_count = 0
-}
-
-function config_words_to_set(text, set,    list, n, i) {
-	n = split(text, list, " ")
-	for (i = 1; i <= n; i++)
-		set[list[i]] = 1
-}
-
-function config_trim(text) {
-	sub(/^[ \t]+/, "", text)
-	sub(/[ \t]+$/, "", text)
-	return text
 }
 
 function config_error(line, message) {
@@ -111,7 +100,7 @@ function add_field(key, value) {
 # One line of the cfg: a comment or blank, a [section], or key = value.
 function read_config_line(    text, key, value) {
 	sub(/\r$/, "")
-	text = config_trim($0)
+	text = trim($0)
 	if (text == "" || text ~ /^#/)
 		return
 	if (text ~ /^\[.*\]$/) {
@@ -121,7 +110,7 @@ function read_config_line(    text, key, value) {
 		sub(/[ \t]*=.*/, "", key)
 		value = text
 		sub(/^[A-Za-z_]+[ \t]*=/, "", value)
-		add_field(key, config_trim(value))
+		add_field(key, trim(value))
 	} else {
 		config_error(FNR, "not a [section] or a 'key = value' line: " text)
 	}

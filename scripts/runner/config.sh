@@ -10,6 +10,7 @@ config_keys="file smp extra_params qemu_params test_args groups arch accel cpu t
 config_accelerators="kvm tcg bochs"
 config_machines="microvm pc q35 qboot"
 config_awk=${BASH_SOURCE[0]%/*}/config.awk # no $(dirname): sourcing forks nothing
+words_awk=${BASH_SOURCE[0]%/*}/words.awk
 
 declare -a section_names=()
 declare -A section_field=()
@@ -35,7 +36,7 @@ parse_config() { # FILE [NAME]: NAME is how messages call FILE; returns 1 on any
 		return 1
 	fi
 	assignments=$(awk -v config_file="$file" -v config_name="${2:-$1}" -v keys="$config_keys" \
-		-v machines="$config_machines" -v accelerator_names="$config_accelerators" -f "$config_awk" "$file") ||
+		-v machines="$config_machines" -v accelerator_names="$config_accelerators" -f "$words_awk" -f "$config_awk" "$file") ||
 		return 1
 	eval "$assignments"
 }

@@ -4,8 +4,8 @@
 # loop over its lines (about 1 ms against 20 ms), and the list is read on
 # every run.  POSIX awk: Debian's default is mawk.
 #
-#   awk -v name=x86/errata.txt -f errata.awk FILE    the assignments
-#   awk -v slugs=1 -f errata.awk                     the slug of each stdin line
+#   awk -v name=x86/errata.txt -f words.awk -f errata.awk FILE    the assignments
+#   awk -v slugs=1 -f words.awk -f errata.awk                     the slug of each stdin line
 #
 # An entry is one line of seven '|'-separated fields:
 #   accelerator [condition ...] | test | case | outcome | rule | other implementations | observed
@@ -22,18 +22,6 @@ BEGIN {
 	words_to_set("DE DB BP OF BR UD NM MF MC XM VE HV", without_code)
 	layout = "accelerator [condition ...] | test | case | outcome | rule | other implementations | observed"
 	count = 0
-}
-
-function words_to_set(text, set,    list, n, i) {
-	n = split(text, list, " ")
-	for (i = 1; i <= n; i++)
-		set[list[i]] = 1
-}
-
-function trim(text) {
-	sub(/^[ \t]+/, "", text)
-	sub(/[ \t]+$/, "", text)
-	return text
 }
 
 # The rule of report_slug() in lib/report.c: lowercase, keep a-z and 0-9,

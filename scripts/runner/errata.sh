@@ -19,6 +19,7 @@ declare -a errata_pattern=() errata_outcomes=()
 declare -A errata_by_test=()
 errata_file_name=x86/errata.txt # how messages name the file
 errata_awk=${BASH_SOURCE[0]%/*}/errata.awk # no $(dirname): sourcing forks nothing
+words_awk=${BASH_SOURCE[0]%/*}/words.awk    # also set by config.sh; slug.sh sources only this file
 
 # Reads FILE with errata.awk, which checks every field and prints the
 # arrays above as bash assignments.
@@ -29,7 +30,7 @@ parse_errata() { # FILE [NAME]: NAME is how messages call FILE; returns 1 on any
 		echo "$errata_file_name: cannot read the errata list" >&2
 		return 1
 	fi
-	assignments=$(awk -v name="$errata_file_name" -f "$errata_awk" "$file") || return 1
+	assignments=$(awk -v name="$errata_file_name" -f "$words_awk" -f "$errata_awk" "$file") || return 1
 	eval "$assignments"
 }
 
@@ -48,14 +49,14 @@ parse_config_and_errata() { # CFG CFG-NAME ERRATA ERRATA-NAME; returns 1 on any 
 	fi
 	assignments=$(awk -v config_file="$1" -v config_name="$2" -v keys="$config_keys" \
 		-v machines="$config_machines" -v accelerator_names="$config_accelerators" -v errata_follows=1 -v name="$4" \
-		-f "$config_awk" -f "$errata_awk" "$1" "$3") || return 1
+		-f "$words_awk" -f "$config_awk" -f "$errata_awk" "$1" "$3") || return 1
 	eval "$assignments"
 }
 
 # The slug of each NAME, one a line: how errata.awk and the guest's
 # report_slug() turn a check's printed name into the form the list uses.
 print_slugs() { # NAME...
-	printf '%s\n' "$@" | awk -v slugs=1 -f "$errata_awk"
+	printf '%s\n' "$@" | awk -v slugs=1 -f "$words_awk" -f "$errata_awk"
 }
 
 # Does an erratum listed for ENTRY_ACCELERATOR apply under ACCELERATOR?  An

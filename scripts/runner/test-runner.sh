@@ -28,6 +28,16 @@ stop_leftover_qemus() {
 }
 trap 'stop_leftover_qemus; rm -rf "$work"' EXIT
 
+expect_no_leftover_qemus() { # WHAT-FAILS WHAT-PASSES
+	if leftover_qemus >/dev/null; then
+		echo "FAIL: $1"
+		failures=$((failures + 1))
+		stop_leftover_qemus
+	else
+		echo "PASS: $2"
+	fi
+}
+
 expect_line() { # OUTPUT-FILE PATTERN WHAT
 	if grep -q -e "$2" "$1"; then
 		echo "PASS: $3"
@@ -329,13 +339,7 @@ for signal in INT TERM; do
 	expect_line "$work/out" "^exit status $([ "$signal" = INT ] && echo 130 || echo 143)$" "SIG$signal: its exit status"
 	expect_line "$work/interrupted.xml" "name=\"quick\"" "SIG$signal: JUnit holds what finished"
 	expect_line "$work/interrupted.xml" "name=\"interrupted\" value=\"interrupted by SIG$signal" "SIG$signal: JUnit says so"
-	if leftover_qemus >/dev/null; then
-		echo "FAIL: SIG$signal leaves QEMUs running"
-		failures=$((failures + 1))
-		stop_leftover_qemus
-	else
-		echo "PASS: SIG$signal stops every QEMU"
-	fi
+	expect_no_leftover_qemus "SIG$signal leaves QEMUs running" "SIG$signal stops every QEMU"
 done
 
 # ---- values checked where they are read ----
@@ -441,13 +445,8 @@ wait "$runner"
 expect_line "$work/out" "^QEMU waits for gdb on port" "run_tests.sh -d waits for gdb"
 expect_line "$work/out" "^  gdb -q .*hbreak main" "run_tests.sh -d prints the gdb command"
 expect_line "$root/logs/guest-fails.log" "timeout: none" "... with no timeout"
-if leftover_qemus >/dev/null; then
-	echo "FAIL: a QEMU waiting for gdb outlives its runner"
-	failures=$((failures + 1))
-	stop_leftover_qemus
-else
-	echo "PASS: no QEMU waiting for gdb outlives its runner"
-fi
+expect_no_leftover_qemus "a QEMU waiting for gdb outlives its runner" \
+	"no QEMU waiting for gdb outlives its runner"
 
 # ---- the runner forks nothing per section ----
 # Counted with strace, not timed: the count does not depend on the load.
