@@ -38,7 +38,6 @@
 
 /* A segment selector's fields (SDM Vol. 3A 3.4.2): RPL in 1:0, TI, index. */
 #define SELECTOR_TABLE_LDT 0x4 /* TI=1: the index is into the LDT */
-#define SELECTOR_RPL_MASK 0x3
 #define GATE_INTERRUPT_64 0xe
 /* Bytes 4-5 of a gate: present (bit 15), DPL (bits 14:13), type (11:8), IST (2:0). */
 #define GATE_PRESENT 0x8000

@@ -113,7 +113,8 @@ bool exception_equal(struct exception_info expected, struct exception_info obser
 	       (expected.vector == observed.vector && expected.error_code == observed.error_code);
 }
 
-const char *describe_outcome(struct exception_info info, char *buffer, size_t size)
+/* describe_exception() and where: "#GP(0), RIP 0x..., CPL 3". */
+static const char *describe_outcome(struct exception_info info, char *buffer, size_t size)
 {
 	char exception_text[96];
 
@@ -126,7 +127,9 @@ const char *describe_outcome(struct exception_info info, char *buffer, size_t si
 	return buffer;
 }
 
-const char *exception_outcome_words(struct exception_info info, char *buffer, size_t size)
+/* The outcome in the errata list's words: "none", "#UD", "#GP(0)", "#PF(0x15)" (report.h). */
+static const char *exception_outcome_words(struct exception_info info, char *buffer,
+					   size_t size)
 {
 	if (!info.raised)
 		snprintf(buffer, size, "none");

@@ -150,11 +150,6 @@ static inline bool outcome_matches(const char *name, struct exception_info expec
 {
 	return outcome_matches_one_of(name, &expected, 1, observed);
 }
-/*
- * The outcome in the errata list's words: "none", "#UD", "#GP(0)",
- * "#PF(0x15)" (report.h).
- */
-const char *exception_outcome_words(struct exception_info info, char *buffer, size_t size);
 /* Tell the report API what the next check observed (outcome_matches() does). */
 void report_observed_exception(struct exception_info observed);
 /* outcome_matches(), reported as one check called name. */
@@ -177,8 +172,6 @@ const char *exception_mnemonic(unsigned vector);
 const char *exception_name(unsigned vector);
 /* "no exception", "#GP(0)", "#PF(0x15: present fetch user) at 0x...". */
 const char *describe_exception(struct exception_info info, char *buffer, size_t size);
-/* describe_exception() and where: "#GP(0) at RIP 0x..., CPL 3". */
-const char *describe_outcome(struct exception_info info, char *buffer, size_t size);
 /* "present write user ..." for a #PF error code. */
 const char *describe_page_fault_error(u32 error_code, char *buffer, size_t size);
 

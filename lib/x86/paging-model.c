@@ -16,7 +16,8 @@ static u64 bit_range(int high, int low)
 	return high < low ? 0 : ((~0ULL >> (63 - high)) & ~((1ULL << low) - 1));
 }
 
-bool paging_entry_is_leaf(int level, u64 entry)
+/* Does entry map a page at level (PS=1 in a PDPTE or PDE, or a PTE)? */
+static bool paging_entry_is_leaf(int level, u64 entry)
 {
 	return level == 1 || ((level == 2 || level == 3) && (entry & PAGE_LARGE));
 }
@@ -29,7 +30,7 @@ bool paging_entry_is_leaf(int level, u64 entry)
  *  - PDPTE with PS=1: bits 29:13, or bit 7 itself where 1-GByte pages are
  *    not supported; PDE with PS=1: bits 20:13.
  */
-u64 paging_reserved_bits(const struct paging_controls *controls, int level, u64 entry)
+static u64 paging_reserved_bits(const struct paging_controls *controls, int level, u64 entry)
 {
 	u64 reserved = bit_range(51, controls->physical_address_bits);
 

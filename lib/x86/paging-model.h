@@ -84,9 +84,4 @@ struct paging_outcome {
 void paging_model(const struct paging_controls *controls, const u64 entries[6],
 		  const struct paging_request *request, struct paging_outcome *outcome);
 
-/* The bits that are reserved in entry at level (SDM 4.5; AMD: APM 5.3.3). */
-u64 paging_reserved_bits(const struct paging_controls *controls, int level, u64 entry);
-/* True when entry maps a page at level (PS=1 in a PDPTE or PDE, or a PTE). */
-bool paging_entry_is_leaf(int level, u64 entry);
-
 #endif

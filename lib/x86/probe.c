@@ -29,11 +29,9 @@ PROBE(task_register_load, BOTH, "", "ltr %di", "");
 PROBE(ldt_register_load, BOTH, "", "lldt %di", "");
 PROBE(invalidate_page_at, KERNEL, "", "invlpg (%rdi)", "");
 PROBE(cr4_write, KERNEL, "", "mov %rdi, %cr4", "");
-/* RDMSR and WRMSR: index in EDI, value in RSI. */
-PROBE(msr_read, KERNEL, "mov %edi, %ecx", "rdmsr", "shl $32, %rdx\n\tor %rdx, %rax");
+/* WRMSR: index in EDI, value in RSI. */
 PROBE(msr_write, KERNEL,
       "mov %edi, %ecx\n\tmov %esi, %eax\n\tmov %rsi, %rdx\n\tshr $32, %rdx", "wrmsr", "");
-PROBE(byte_load, KERNEL, "xor %eax, %eax", "movb (%rdi), %al", "");
 PROBE(byte_store, KERNEL, "", "movb %sil, (%rdi)", "");
 
 struct probe_call {
@@ -98,15 +96,6 @@ static struct exception_info at_cpl0(struct probe probe, u64 a, u64 b, u64 *valu
 	return result.outcome;
 }
 
-struct exception_info read_u8_or_fault(u64 address, u8 *value)
-{
-	u64 wide = 0;
-	struct exception_info outcome = at_cpl0(PROBE_OF(byte_load), address, 0, &wide);
-
-	*value = (u8)wide;
-	return outcome;
-}
-
 struct exception_info read_u64_or_fault(u64 address, u64 *value)
 {
 	return at_cpl0(PROBE_OF(load_quad), address, 0, value);
@@ -120,11 +109,6 @@ struct exception_info write_u8_or_fault(u64 address, u8 value)
 struct exception_info write_u64_or_fault(u64 address, u64 value)
 {
 	return at_cpl0(PROBE_OF(store_quad), address, value, NULL);
-}
-
-struct exception_info read_msr_or_fault(u32 index, u64 *value)
-{
-	return at_cpl0(PROBE_OF(msr_read), index, 0, value);
 }
 
 struct exception_info write_msr_or_fault(u32 index, u64 value)

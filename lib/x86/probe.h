@@ -105,7 +105,7 @@ static inline struct probe_result run_probe(struct probe probe, unsigned cpl, u6
  *   task_register_load, ldt_register_load (BOTH)  LTR DI, LLDT DI
  *   invalidate_page_at     INVLPG (RDI)
  *   cr4_write              MOV RDI to CR4
- *   msr_read, msr_write    RDMSR or WRMSR of MSR EDI, value RSI
+ *   msr_write              WRMSR of MSR EDI, value RSI
  */
 PROBE_DECLARATION(call_target);
 PROBE_DECLARATION(user_call_target);
@@ -130,15 +130,12 @@ PROBE_DECLARATION(ldt_register_load);
 PROBE_DECLARATION(user_ldt_register_load);
 PROBE_DECLARATION(invalidate_page_at);
 PROBE_DECLARATION(cr4_write);
-PROBE_DECLARATION(msr_read);
 PROBE_DECLARATION(msr_write);
 
 /* Single accesses at CPL 0, for the many tests that need only these. */
-struct exception_info read_u8_or_fault(u64 address, u8 *value);
 struct exception_info read_u64_or_fault(u64 address, u64 *value);
 struct exception_info write_u8_or_fault(u64 address, u8 value);
 struct exception_info write_u64_or_fault(u64 address, u64 value);
-struct exception_info read_msr_or_fault(u32 index, u64 *value);
 struct exception_info write_msr_or_fault(u32 index, u64 value);
 /* CALL target at CPL 0: a fetch fault is reported at the target. */
 struct exception_info call_at_cpl0(u64 target, u64 *value);

@@ -102,18 +102,7 @@ static inline u64 set_alignment_check(bool on)
 	return flags;
 }
 
-/*
- * PKRU (SDM Vol. 3A 4.6.2): RDPKRU and WRPKRU need ECX=0 (and EDX=0 for
- * WRPKRU), and raise #UD unless CR4.PKE=1.
- */
-static inline u32 read_pkru(void)
-{
-	u32 value, high;
-
-	asm volatile("rdpkru" : "=a"(value), "=d"(high) : "c"(0));
-	return value;
-}
-
+/* PKRU (SDM Vol. 3A 4.6.2): WRPKRU needs ECX=0 and EDX=0, and raises #UD unless CR4.PKE=1. */
 static inline void write_pkru(u32 value)
 {
 	asm volatile("wrpkru" : : "a"(value), "c"(0), "d"(0) : "memory");

@@ -62,7 +62,7 @@ extern struct target *neighbours[8];   /* PTEs next to the 4 KiB target's */
 extern struct paging_controls base_controls;
 extern bool has_smep, has_smap, has_pku, has_pks; /* what CPUID has (or "force" says) */
 
-/* Reserve the range, map the targets; false (and a SKIP said) for 1 GiB. */
+/* Reserve the range, map the targets; a SKIP says which leaf size has none. */
 void fixture_set_up(void);
 int top_level(void);
 u64 target_address(const struct target *target);
@@ -77,7 +77,6 @@ struct walk plain_walk(int leaf_level, u64 extra);
 u64 leaf_flags(unsigned bits);
 /* WP=1, SMEP and SMAP as CPUID has them (SMEP off for a CPL 0 fetch), AC=1 at CPL 0. */
 struct cell default_cell(enum paging_access_type type, int cpl);
-/* MOV to CR4 through a fix-up entry: a bit the CPU lacks raises #GP(0). */
 /* Switch CR0.WP, CR4.SMEP/SMAP/PKE/PKS as cell says; false if CPUID lacks one. */
 bool apply_cell(const struct cell *cell);
 void restore_controls(void);
@@ -143,7 +142,6 @@ void tally_add(struct tally *tally, const struct combination *combination, bool 
 const char *describe_cell(const struct cell *cell, char *buffer, size_t size);
 /* PASS or FAIL for the cell; on a failure, the first in full and what all share. */
 void tally_report(const struct tally *tally, const char *name);
-void print_combination(const struct combination *combination);
 
 /* ---- model-checks.c, shadow-cases.c ---- */
 void check_model(void);

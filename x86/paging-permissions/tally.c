@@ -26,7 +26,8 @@ static const char *const verdict_names[VERDICTS] = {
 	[ALLOWED] = "allows the access", [NOT_PRESENT] = "expects P=0 to stop the walk",
 	[RESERVED_BIT] = "expects a reserved-bit fault", [PROTECTION] = "expects a protection fault",
 };
-enum mismatch { ERROR_CODE_BITS = 6, FAULT_OR_NOT = 6, ADDRESS_OR_RIP, ACCESSED_FLAG, DIRTY_FLAG,
+/* 0-5: the error code's bits P to PK, by bit number. */
+enum mismatch { FAULT_OR_NOT = 6, ADDRESS_OR_RIP, ACCESSED_FLAG, DIRTY_FLAG,
 		OTHER_ENTRY_BITS, WRONG_BYTES, MISMATCHES };
 /* How an observation differs, as the words an erratum's outcome names (differs=P+A). */
 static const char *const mismatch_names[MISMATCHES] = {
@@ -175,7 +176,7 @@ static void print_entry(const struct combination *combination, int level)
 	       flag_letter(combination->expected.dirty[level]));
 }
 
-void print_combination(const struct combination *combination)
+static void print_combination(const struct combination *combination)
 {
 	const struct paging_outcome *expected = &combination->expected;
 	struct exception_info wanted = no_exception(), got = combination->observed.outcome;
