@@ -75,7 +75,7 @@
  *    disagree about 57 bits (some hypervisors clear the first only).
  * Vendors come from CPUID's vendor string; a CPU that is neither Intel nor
  * AMD SKIPs the vendor-specific cases.
- * The addresses (names in the table below): each boundary of the paging
+ * The addresses (names in canonical/canonical.h's table): each boundary of the paging
  * mode in use (low-end, hole-start, hole-end, high-start, and a kernel
  * variable with only bit N-1 flipped), the same for the other mode
  * (suffixed -57 or -48), and a user variable with only bit 63 flipped.

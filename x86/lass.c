@@ -29,8 +29,8 @@
  *
  * Without LASS in CPUID the test SKIPs naming the bit.  The argument
  * "force" runs the cases anyway: CR4.LASS is then not set (bit 27 is
- * reserved), paging rules (SMEP, SMAP, U/S) apply instead, and the cases
- * must FAIL.  Neither QEMU 7.2's TCG nor kvm_pvm implements LASS; Bochs
+ * reserved), paging rules (SMEP, SMAP, U/S) apply instead, and every case
+ * that only LASS makes fault must FAIL.  Neither QEMU 7.2's TCG nor kvm_pvm implements LASS; Bochs
  * 2.8 and later does, in its arrow_lake model (docs/host-findings.md).
  */
 #include "cmdline.h"
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 		return report_summary();
 	}
 	if (!cpu_has(FEATURE_LASS))
-		report_info("LASS is not in CPUID; running anyway (force): the cases must fail");
+		report_info("LASS is not in CPUID; running anyway (force): the cases only LASS makes fault must fail");
 	ldt_page = (u64)vm_alloc(PAGE_SIZE, VM_USER | VM_WRITE);
 	if (!ldt_page || !copy_to_user(ldt_page, &descriptor, sizeof(descriptor)))
 		fatal("cannot set up the LDT page");

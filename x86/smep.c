@@ -179,7 +179,7 @@ static bool is_supervisor_condition(enum condition condition)
 	return condition >= SUPERVISOR_PTE && condition <= SUPERVISOR_PML5E;
 }
 
-/* The case's condition on (save holds what to put back), or back off. */
+/* The case's condition on (edit keeps what to put back), or back off. */
 static void apply_condition(const struct smep_case *c, u64 target, struct entry_edit *edit,
 			    bool on, u64 cr0, u64 cr4)
 {

@@ -12,7 +12,7 @@ struct wp_nx_pages {
 	u64 supervisor_code;  /* supervisor, not executable: magic_function */
 	u64 user_code;        /* user, not executable: magic_function */
 	u64 user_executable;  /* user, executable: magic_function */
-	u64 supervisor_data;  /* supervisor, read-only: DATA_MAGIC at DATA_OFFSET */
+	u64 supervisor_data;  /* supervisor, read-only: zero at DATA_OFFSET */
 	u64 user_read_only;   /* user, read-only */
 	u64 user_writable;    /* user, writable */
 	u64 two_pages;        /* supervisor, executable then NX */
