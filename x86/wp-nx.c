@@ -184,6 +184,8 @@ int main(int argc, char **argv)
 		report_info("force: running the NX cases without NX");
 	if (no_execute_enabled)
 		report_skip("bit 63 as a reserved bit: EFER.NXE=1 (boot without NX to check it)");
+	else if (cpu_has(FEATURE_NX) && !force)
+		report_skip("the NX cases: EFER.NXE=0 although CPUID has NX (booted with nonx?)");
 	set_up();
 	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], no_execute_enabled, force);

@@ -128,12 +128,16 @@ void fixture_set_up(void)
 	if (!reservation)
 		fatal("cannot reserve a top-level entry's range");
 	for (unsigned i = 0; i < ARRAY_SIZE(layouts); i++) {
+		static const char *const sizes[] = { [1] = "4 KiB", [2] = "2 MiB", [3] = "1 GiB" };
+		const char *size = sizes[layouts[i].leaf_level];
+
 		if (layouts[i].leaf_level == 3 && !base_controls.huge_pages) {
 			report_skip("1 GiB leaves: Page1GB not in CPUID.80000001H:EDX[26]");
 			continue;
 		}
 		if (!build_target(&target_storage[i], &layouts[i], layouts[i].index[1]))
-			report_skip("1 GiB leaves: no free 1 GiB-aligned gigabyte of RAM (boot with -m 3G)");
+			report_skip("%s leaves: no free %s-aligned %s of RAM (boot with more memory: -m 3G)",
+				    size, size, size);
 		else
 			targets[layouts[i].leaf_level] = &target_storage[i];
 	}
