@@ -28,10 +28,10 @@ int command_line_split(char *line, char **argv, int max_arguments)
 	return argc;
 }
 
-bool argv_has(int argc, char **argv, const char *word)
+bool words_have(int count, char **words, const char *word)
 {
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], word))
+	for (int i = 0; i < count; i++)
+		if (!strcmp(words[i], word))
 			return true;
 	return false;
 }

@@ -13,7 +13,12 @@
 
 /* Splits line in place on blanks; double quotes group words. */
 int command_line_split(char *line, char **argv, int max_arguments);
-/* True when argv holds word exactly. */
-bool argv_has(int argc, char **argv, const char *word);
+/* True when one of words[0..count) is word exactly. */
+bool words_have(int count, char **words, const char *word);
+/* True when argv, after argv[0] (the image's name), holds word exactly. */
+static inline bool argv_has(int argc, char **argv, const char *word)
+{
+	return argc > 1 && words_have(argc - 1, argv + 1, word);
+}
 
 #endif

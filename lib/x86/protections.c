@@ -1,5 +1,6 @@
 /* protections.c: SMEP, SMAP, UMIP, CR0.WP and NX, as CPUID and the boot options say. */
 #include "protections.h"
+#include "cmdline.h"
 #include "cpu-features.h"
 #include "memory.h"
 #include "printf.h"
@@ -47,14 +48,6 @@ bool is_protection_option(const char *word)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(protections); i++)
 		if (!strcmp(word, protections[i].option))
-			return true;
-	return false;
-}
-
-static bool words_have(int count, char **words, const char *word)
-{
-	for (int i = 0; i < count; i++)
-		if (!strcmp(words[i], word))
 			return true;
 	return false;
 }
