@@ -38,6 +38,7 @@ struct audit_state {
 	unsigned table_count;
 	u64 *seen_frames;       /* one bit per frame below seen_limit */
 	bool cpu_has_nx;        /* read once: CPUID exits under a hypervisor */
+	bool no_execute_enabled; /* EFER.NXE, read once: so does RDMSR */
 	u64 seen_limit;
 };
 
@@ -92,13 +93,13 @@ static bool user_at_every_level(const struct page_walk *walk)
  * one upper-level change away from being writable or executable.
  */
 static void check_section_leaf(struct audit_state *state, u64 address, const struct page_walk *walk,
-			       const struct image_section *section, bool no_execute_enabled)
+			       const struct image_section *section)
 {
 	u64 leaf = walk->entries[walk->leaf_level];
 
 	if (!section->writable && (leaf & PAGE_WRITABLE))
 		violation(state, address, "image text or read-only data has R/W=1 in its leaf entry");
-	if (!section->executable && no_execute_enabled && !(leaf & PAGE_NO_EXECUTE))
+	if (!section->executable && state->no_execute_enabled && !(leaf & PAGE_NO_EXECUTE))
 		violation(state, address, "image data has XD=0 in its leaf entry");
 }
 
@@ -106,8 +107,7 @@ static void check_section(struct audit_state *state, u64 address, const struct p
 			  const struct image_section *section)
 {
 	u64 flags = walk->effective_flags;
-	bool no_execute_enabled = read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE;
-	bool executable = !(flags & PAGE_NO_EXECUTE) || !no_execute_enabled;
+	bool executable = !(flags & PAGE_NO_EXECUTE) || !state->no_execute_enabled;
 
 	if (!!(flags & PAGE_USER) != section->user)
 		violation(state, address, section->user ? "user image page is supervisor" :
@@ -119,7 +119,7 @@ static void check_section(struct audit_state *state, u64 address, const struct p
 	if (executable != section->executable && (section->executable || state->cpu_has_nx))
 		violation(state, address, section->executable ? "image text is not executable" :
 								"image data is executable");
-	check_section_leaf(state, address, walk, section, no_execute_enabled);
+	check_section_leaf(state, address, walk, section);
 }
 
 /* Supervisor memory has U/S=0 in every entry above it too, not only in effect. */
@@ -176,7 +176,7 @@ static void audit_leaf(u64 address, u64 size, const struct page_walk *walk, void
 static void check_self_entry(struct audit_state *state)
 {
 	u64 self = *page_table_entry_pointer(paging_levels(), page_table_self_address());
-	u64 expected_no_execute = read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE ? PAGE_NO_EXECUTE : 0;
+	u64 expected_no_execute = state->no_execute_enabled ? PAGE_NO_EXECUTE : 0;
 
 	if ((self & PAGE_ADDRESS_MASK) != (read_cr3() & PAGE_ADDRESS_MASK))
 		violation(state, page_table_self_address(), "self entry does not point at CR3");
@@ -201,6 +201,7 @@ struct audit_result page_table_audit(void)
 	memset(&state, 0, sizeof(state));
 	state.seen_frames = seen_frame_bitmap;
 	state.cpu_has_nx = cpu_has(FEATURE_NX);
+	state.no_execute_enabled = read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE;
 	state.seen_limit = physical_ram_end() / PAGE_SIZE;
 	memset(seen_frame_bitmap, 0, ALIGN_UP(state.seen_limit, 64) / 8);
 	page_table_for_each_table(collect_table, &state);
