@@ -48,10 +48,10 @@ static u64 call_probe(u64 argument)
 			      call->arguments[3]);
 }
 
-static struct probe_result run_at_cpl0(const struct probe_options *options, struct probe probe,
+static struct probe_result run_at_cpl0(const struct probe_options *options,
 				       const struct probe_call *call)
 {
-	struct probe_result result = { .outcome = no_exception() };
+	struct probe_result result = { 0 };
 	u64 flags = set_alignment_check(options->alignment_check);
 
 	recovery_from_ring3 = options->may_enter_ring3;
@@ -61,7 +61,7 @@ static struct probe_result run_at_cpl0(const struct probe_options *options, stru
 	return result;
 }
 
-static struct probe_result run_at_cpl3(const struct probe_options *options, struct probe probe,
+static struct probe_result run_at_cpl3(const struct probe_options *options,
 				       const struct probe_call *call)
 {
 	struct user_options user = { .entry = options->user_entry,
@@ -78,8 +78,8 @@ struct probe_result run_probe_with(const struct probe_options *options, struct p
 				   u64 a, u64 b, u64 c, u64 d)
 {
 	struct probe_call call = { probe.function, { a, b, c, d } };
-	struct probe_result result = options->cpl ? run_at_cpl3(options, probe, &call) :
-						    run_at_cpl0(options, probe, &call);
+	struct probe_result result = options->cpl ? run_at_cpl3(options, &call) :
+						    run_at_cpl0(options, &call);
 
 	if (result.outcome.raised)
 		result.frame = last_exception_frame;
