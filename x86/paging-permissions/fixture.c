@@ -330,35 +330,38 @@ struct exception_info access_target(const struct target *target, const struct ce
 	return access_once(target, cell, value_ok);
 }
 
-static bool flag_agrees(enum flag_expectation expected, u64 entry, u64 flag)
+static bool flag_wrong(enum flag_expectation expected, u64 entry, u64 flag)
 {
-	return expected == FLAG_EITHER || (expected == FLAG_SET) == !!(entry & flag);
+	return expected != FLAG_EITHER && (expected == FLAG_SET) != !!(entry & flag);
 }
 
-bool outcome_agrees(const struct paging_outcome *expected, const struct observation *observed,
-		    int leaf_level)
+u32 outcome_mismatches(const struct paging_outcome *expected, const struct observation *observed,
+		       int leaf_level)
 {
 	const struct exception_info *outcome = &observed->outcome;
+	u32 found = 0, error_bits;
 
-	if (expected->fault != outcome->raised)
-		return false;
-	if (expected->fault &&
-	    (outcome->vector != PF_VECTOR || outcome->address != expected->cr2 ||
-	     outcome->rip != outcome->instruction ||
-	     ((outcome->error_code ^ expected->error_code) & ~expected->undefined_bits)))
-		return false;
-	if (!observed->value_ok)
-		return false;
-	for (int level = top_level(); level >= leaf_level; level--) {
-		u64 before = observed->before[level], after = observed->after[level];
-
-		if ((before ^ after) & ~(ENTRY_ACCESSED | ENTRY_DIRTY))
-			return false;
-		if (!flag_agrees(expected->accessed[level], after, ENTRY_ACCESSED) ||
-		    !flag_agrees(expected->dirty[level], after, ENTRY_DIRTY))
-			return false;
+	if (expected->fault != outcome->raised || (outcome->raised && outcome->vector != PF_VECTOR)) {
+		found |= BIT(FAULT_OR_NOT);
+	} else if (expected->fault) {
+		error_bits = (outcome->error_code ^ expected->error_code) & ~expected->undefined_bits;
+		found |= (error_bits & 0x3f) | (error_bits & ~0x3fu ? BIT(OTHER_ERROR_CODE_BITS) : 0);
+		if (outcome->address != expected->cr2 || outcome->rip != outcome->instruction)
+			found |= BIT(ADDRESS_OR_RIP);
 	}
-	return true;
+	if (!observed->value_ok)
+		found |= BIT(WRONG_BYTES);
+	for (int level = top_level(); level >= leaf_level; level--) {
+		u64 after = observed->after[level];
+
+		if ((observed->before[level] ^ after) & ~(ENTRY_ACCESSED | ENTRY_DIRTY))
+			found |= BIT(OTHER_ENTRY_BITS);
+		if (flag_wrong(expected->accessed[level], after, ENTRY_ACCESSED))
+			found |= BIT(ACCESSED_FLAG);
+		if (flag_wrong(expected->dirty[level], after, ENTRY_DIRTY))
+			found |= BIT(DIRTY_FLAG);
+	}
+	return found;
 }
 
 void predict_entries(const struct target *target, int leaf_level, const u64 entries[6],

@@ -95,9 +95,19 @@ void predict_combination(const struct target *target, const struct walk *walk,
  * compare with the prediction: true when everything matched.
  */
 bool run_combination(const struct target *target, struct combination *record);
-/* Compare an observation with the model's outcome. */
-bool outcome_agrees(const struct paging_outcome *expected, const struct observation *observed,
-		    int leaf_level);
+/*
+ * How an observation differs from the model's outcome, one bit each:
+ * bits 0-5 are the error code's own (P to PK), then these.  0: it agrees.
+ */
+enum mismatch { FAULT_OR_NOT = 6, ADDRESS_OR_RIP, ACCESSED_FLAG, DIRTY_FLAG,
+		OTHER_ENTRY_BITS, WRONG_BYTES, OTHER_ERROR_CODE_BITS, MISMATCHES };
+u32 outcome_mismatches(const struct paging_outcome *expected, const struct observation *observed,
+		       int leaf_level);
+static inline bool outcome_agrees(const struct paging_outcome *expected,
+				  const struct observation *observed, int leaf_level)
+{
+	return !outcome_mismatches(expected, observed, leaf_level);
+}
 
 /* ---- blocks.c ---- */
 /*

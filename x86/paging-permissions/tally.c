@@ -20,20 +20,18 @@ static const char *const feature_names[FEATURES_PER_LEVEL] = {
 	[FEATURE_KEY_LOW] = "key bit 0", [FEATURE_KEY_HIGH] = "key bit 1",
 };
 
-/* The model's verdict, and how an observation differs from it. */
+/* The model's verdict. */
 enum verdict { ALLOWED, NOT_PRESENT, RESERVED_BIT, PROTECTION, VERDICTS };
 static const char *const verdict_names[VERDICTS] = {
 	[ALLOWED] = "allows the access", [NOT_PRESENT] = "expects P=0 to stop the walk",
 	[RESERVED_BIT] = "expects a reserved-bit fault", [PROTECTION] = "expects a protection fault",
 };
-/* 0-5: the error code's bits P to PK, by bit number. */
-enum mismatch { FAULT_OR_NOT = 6, ADDRESS_OR_RIP, ACCESSED_FLAG, DIRTY_FLAG,
-		OTHER_ENTRY_BITS, WRONG_BYTES, MISMATCHES };
 /* How an observation differs, as the words an erratum's outcome names (differs=P+A). */
 static const char *const mismatch_names[MISMATCHES] = {
 	"P", "W/R", "U/S", "RSVD", "I/D", "PK", [FAULT_OR_NOT] = "fault",
 	[ADDRESS_OR_RIP] = "CR2-or-RIP", [ACCESSED_FLAG] = "A", [DIRTY_FLAG] = "D",
 	[OTHER_ENTRY_BITS] = "other-bits", [WRONG_BYTES] = "bytes",
+	[OTHER_ERROR_CODE_BITS] = "error-code",
 };
 
 static enum verdict verdict_of(const struct paging_outcome *expected)
@@ -43,40 +41,6 @@ static enum verdict verdict_of(const struct paging_outcome *expected)
 	if (!(expected->error_code & PAGE_FAULT_PRESENT))
 		return NOT_PRESENT;
 	return expected->error_code & PAGE_FAULT_RESERVED ? RESERVED_BIT : PROTECTION;
-}
-
-static bool flag_wrong(enum flag_expectation expected, u64 entry, u64 flag)
-{
-	return expected != FLAG_EITHER && (expected == FLAG_SET) != !!(entry & flag);
-}
-
-static u32 mismatches_of(const struct combination *combination)
-{
-	const struct paging_outcome *expected = &combination->expected;
-	const struct observation *observed = &combination->observed;
-	const struct exception_info *outcome = &observed->outcome;
-	u32 found = 0;
-
-	if (expected->fault != outcome->raised || (outcome->raised && outcome->vector != PF_VECTOR))
-		found |= BIT(FAULT_OR_NOT);
-	else if (expected->fault)
-		found |= (outcome->error_code ^ expected->error_code) & ~expected->undefined_bits & 0x3f;
-	if (expected->fault && outcome->raised &&
-	    (outcome->address != expected->cr2 || outcome->rip != outcome->instruction))
-		found |= BIT(ADDRESS_OR_RIP);
-	if (!observed->value_ok)
-		found |= BIT(WRONG_BYTES);
-	for (int level = top_level(); level >= combination->walk.leaf_level; level--) {
-		u64 after = observed->after[level];
-
-		if ((observed->before[level] ^ after) & ~(ENTRY_ACCESSED | ENTRY_DIRTY))
-			found |= BIT(OTHER_ENTRY_BITS);
-		if (flag_wrong(expected->accessed[level], after, ENTRY_ACCESSED))
-			found |= BIT(ACCESSED_FLAG);
-		if (flag_wrong(expected->dirty[level], after, ENTRY_DIRTY))
-			found |= BIT(DIRTY_FLAG);
-	}
-	return found;
 }
 
 static const u64 ordinary_bits = PAGE_PRESENT | PAGE_WRITABLE | PAGE_USER | ENTRY_ACCESSED |
@@ -123,7 +87,8 @@ void tally_add(struct tally *tally, const struct combination *combination, bool 
 		return;
 	if (!tally->failures++)
 		tally->first = *combination;
-	mismatches = mismatches_of(combination);
+	mismatches = outcome_mismatches(&combination->expected, &combination->observed,
+					 combination->walk.leaf_level);
 	tally->mismatches_all &= mismatches;
 	tally->mismatches_any |= mismatches;
 	tally->failure_verdicts |= BIT(verdict_of(&combination->expected));
