@@ -117,7 +117,7 @@ static u64 USER_DATA user_variable;
 
 u64 last_page, user_stack_top, boot_cr4;
 bool supports_5_level, leaves_disagree;
-int enumerated_width;
+static int enumerated_width;
 enum cpu_vendor vendor;
 
 static u64 first_noncanonical(int bits)

@@ -124,7 +124,6 @@ extern u64 last_page;       /* the last lower-half page: user, RWX, NOPs */
 extern u64 user_stack_top;  /* a user stack for IRETQ and SYSRETQ to CPL 3 */
 extern u64 boot_cr4;        /* CR4 as setup left it */
 extern bool supports_5_level, leaves_disagree;
-extern int enumerated_width;
 extern enum cpu_vendor vendor;
 
 bool canonical_at(u64 address, int bits);

@@ -150,6 +150,8 @@ void tally_reset(struct tally *tally);
 void tally_add(struct tally *tally, const struct combination *combination, bool pass);
 /* "read at CPL 0, WP=1 SMEP=1 SMAP=1 AC=0" */
 const char *describe_cell(const struct cell *cell, char *buffer, size_t size);
+/* "read", "write", "fetch", by enum paging_access_type. */
+extern const char *const access_names[3];
 /* PASS or FAIL for the cell; on a failure, the first in full and what all share. */
 void tally_report(const struct tally *tally, const char *name);
 

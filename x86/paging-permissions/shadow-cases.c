@@ -80,10 +80,6 @@ static bool sequence_step(struct sequence *sequence, const struct cell *cell, bo
 	return pass;
 }
 
-static const char *const type_names[] = {
-	[PAGING_READ] = "read", [PAGING_WRITE] = "write", [PAGING_FETCH] = "fetch",
-};
-
 /* ---- repeated access ---------------------------------------------------- */
 
 /*
@@ -116,7 +112,7 @@ static void repeated_access(enum paging_access_type first, enum paging_access_ty
 					sequence_step(&sequence, &cell, false);
 				}
 	restore_controls();
-	snprintf(name, sizeof(name), "%s, then %s without INVLPG", type_names[first], type_names[second]);
+	snprintf(name, sizeof(name), "%s, then %s without INVLPG", access_names[first], access_names[second]);
 	tally_report(&tally, name);
 }
 
@@ -316,7 +312,7 @@ static void prefetched_neighbours_after(const struct toggle_step *first)
 		}
 	restore_controls();
 	snprintf(name, sizeof(name), "eight neighbouring PTEs, the first touched by a %s at CPL %d",
-		 type_names[first->type], first->cpl);
+		 access_names[first->type], first->cpl);
 	tally_report(&tally, name);
 }
 

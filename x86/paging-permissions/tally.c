@@ -98,7 +98,7 @@ void tally_add(struct tally *tally, const struct combination *combination, bool 
 		tally->highest_leaf = combination->walk.leaf_level;
 }
 
-static const char *const access_names[] = {
+const char *const access_names[3] = {
 	[PAGING_READ] = "read", [PAGING_WRITE] = "write", [PAGING_FETCH] = "fetch",
 };
 
