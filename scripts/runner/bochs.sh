@@ -315,20 +315,19 @@ last_bochs_message() {
 # Reads a finished launch_bochs that had a timeout of MICROSECONDS into
 # outcome_status, outcome_kind and outcome_detail (outcome.sh).
 classify_bochs_boot() { # MICROSECONDS SERIAL
-	local microseconds=$1 status=$launch_status signal elapsed
+	local microseconds=$1 status=$launch_status
 	scan_serial "$2" clean_grub_serial_lines
-	elapsed=${launch_seconds/./}
 	if [ -n "$bochs_triple_fault" ]; then
 		set_outcome 1 error "guest triple fault: Bochs stopped it ($bochs_triple_fault); last line: $last_line"
-	elif [ "$status" -eq 124 ] || { [ "$status" -eq 137 ] && [ $((10#$elapsed)) -ge "$microseconds" ]; }; then
+	elif launch_timed_out "$microseconds"; then
 		format_seconds "$microseconds"
 		set_outcome 124 error "timeout after ${formatted_seconds}s, Bochs killed; last line: $last_line"
 	elif [[ $bochs_exit_message == *"ACPI control: soft power off"* ]]; then
 		classify_summary_only
 	elif [ "$status" -ge 128 ]; then
-		signal=$(kill -l $((status - 128)) 2>/dev/null || echo $((status - 128)))
+		name_launch_signal
 		last_bochs_message
-		set_outcome "$status" error "Bochs killed by SIG$signal: $bochs_last_message"
+		set_outcome "$status" error "Bochs killed by SIG$launch_signal: $bochs_last_message"
 	elif [ -n "$bochs_exit_message" ]; then
 		set_outcome 1 error "Bochs stopped: $bochs_exit_message; last line: $last_line"
 	elif [ ${#bochs_output_lines[@]} -eq 0 ] && [ ${#serial_lines[@]} -eq 0 ]; then

@@ -187,26 +187,38 @@ classify_plain_exit() {
 	fi
 }
 
+# Did the finished launch (launch_qemu, launch_bochs) run out of its
+# MICROSECONDS (0: none)?  timeout exits 124, or 137 when its -k had to
+# send SIGKILL; a 137 before the time is a SIGKILL from elsewhere.
+launch_timed_out() { # MICROSECONDS
+	local elapsed=${launch_seconds/./}
+	[ "$1" -gt 0 ] && { [ "$launch_status" -eq 124 ] ||
+		{ [ "$launch_status" -eq 137 ] && [ $((10#$elapsed)) -ge "$1" ]; }; }
+}
+
+# Sets launch_signal to the name of the signal behind a launch_status of 128 + N.
+name_launch_signal() {
+	launch_signal=$(kill -l $((launch_status - 128)) 2>/dev/null || echo $((launch_status - 128)))
+}
+
 # Reads a finished launch_qemu that had a timeout of MICROSECONDS (0:
 # none).  An odd status is the exit device's (code << 1) | 1; from 129 up
 # it could also be a signal (timeout's 128 + N), and the guest's SUMMARY
 # line tells which.
 classify_boot() { # MICROSECONDS SERIAL ELF
-	local microseconds=$1 serial=$2 elf=$3 status=$launch_status signal elapsed
+	local microseconds=$1 serial=$2 elf=$3 status=$launch_status
 	scan_serial "$serial"
-	elapsed=${launch_seconds/./}
 	if [ -n "$hypervisor_failure" ]; then
 		set_outcome 1 hypervisor-failure "$(describe_hypervisor_failure "$elf")"
-	elif [ "$microseconds" -gt 0 ] && { [ "$status" -eq 124 ] ||
-		{ [ "$status" -eq 137 ] && [ $((10#$elapsed)) -ge "$microseconds" ]; }; }; then
+	elif launch_timed_out "$microseconds"; then
 		format_seconds "$microseconds"
 		set_outcome 124 error "timeout after ${formatted_seconds}s, QEMU killed; last line: $last_line"
 	elif [ $((status % 2)) -eq 1 ] && { [ "$status" -lt 128 ] || [ "$summary_lines" -gt 0 ]; }; then
 		classify_guest_exit $((status >> 1))
 	elif [ "$status" -ge 128 ]; then
-		signal=$(kill -l $((status - 128)) 2>/dev/null || echo $((status - 128)))
+		name_launch_signal
 		last_meaningful_line "${qemu_stderr_lines[@]}"
-		set_outcome "$status" error "QEMU killed by SIG$signal: $meaningful_line"
+		set_outcome "$status" error "QEMU killed by SIG$launch_signal: $meaningful_line"
 	elif [ "$status" -eq 0 ]; then
 		classify_plain_exit
 	else
