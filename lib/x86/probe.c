@@ -32,7 +32,7 @@ PROBE(cr4_write, KERNEL, "", "mov %rdi, %cr4", "");
 /* WRMSR: index in EDI, value in RSI. */
 PROBE(msr_write, KERNEL,
       "mov %edi, %ecx\n\tmov %esi, %eax\n\tmov %rsi, %rdx\n\tshr $32, %rdx", "wrmsr", "");
-PROBE(byte_store, KERNEL, "", "movb %sil, (%rdi)", "");
+PROBE(byte_store, BOTH, "", "movb %sil, (%rdi)", "");
 
 struct probe_call {
 	probe_function function;

@@ -98,7 +98,7 @@ static inline struct probe_result run_probe(struct probe probe, unsigned cpl, u6
  *   call_target, jump_to, return_to (BOTH)  branch to RDI; RSI = RSP just before
  *   iretq_to_kernel        IRETQ to CPL 0 at RDI; RSI = RSP before, RDX = RSP at IRETQ
  *   load_quad (BOTH)       RAX = RSI, then RAX = (RDI)
- *   store_quad (BOTH)      (RDI) = RSI
+ *   store_quad, byte_store (BOTH)  (RDI) = RSI, or its low byte
  *   load_quad_through_rbp (BOTH)  RAX = RSI, then RAX = (RBP) with RBP = RDI (through SS)
  *   push_quad (BOTH)       RSP = RDI, PUSH RSI (the store goes to RDI - 8)
  *   load_fs (BOTH)         FS = DI (a descriptor read), then FS = 0 again
@@ -118,6 +118,8 @@ PROBE_DECLARATION(load_quad);
 PROBE_DECLARATION(user_load_quad);
 PROBE_DECLARATION(store_quad);
 PROBE_DECLARATION(user_store_quad);
+PROBE_DECLARATION(byte_store);
+PROBE_DECLARATION(user_byte_store);
 PROBE_DECLARATION(load_quad_through_rbp);
 PROBE_DECLARATION(user_load_quad_through_rbp);
 PROBE_DECLARATION(push_quad);

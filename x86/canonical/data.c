@@ -16,7 +16,6 @@
 
 /* Loads start with RAX = RSI (LOAD_SENTINEL), so a faulting load shows it wrote nothing. */
 PROBE(read_byte, BOTH, "mov %rsi, %rax", "movzbq (%rdi), %rax", "");
-PROBE(write_byte, BOTH, "", "movb %sil, (%rdi)", "");
 /* RSP = RDI for one stack access; R11 keeps the real RSP. */
 PROBE(read_through_rsp, BOTH, "mov %rsp, %r11\n\tmov %rdi, %rsp\n\tmov %rsi, %rax", "mov (%rsp), %rax",
       "mov %r11, %rsp");
@@ -124,7 +123,7 @@ static bool data_state_agrees(struct case_state *state, const struct probe_resul
 
 const struct use data_uses[] = {
 	{ .name = "read", AT_BOTH_CPLS(read_byte), DATA(.size = 1, .kinds = BOTH_MODES) },
-	{ .name = "write", AT_BOTH_CPLS(write_byte),
+	{ .name = "write", AT_BOTH_CPLS(byte_store),
 	  DATA(.size = 1, .write = true, .kinds = BOTH_MODES) },
 	/* 8 bytes at 4 below the hole, and at 4 below its end. */
 	{ .name = "read8 into hole", AT_BOTH_CPLS(load_quad),
