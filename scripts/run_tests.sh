@@ -286,14 +286,6 @@ print_probe_notes() {
 	done
 }
 
-# What -d prints before QEMU starts and waits.
-print_debug_instructions() {
-	echo "${comment}QEMU waits for gdb on port $debug_port, without a timeout; in another terminal:"
-	echo "${comment}  $(gdb_command "$debug_port")"
-	[ -r "$test_elf" ] || echo "${comment}  ($test_elf is missing: gdb has no symbols, break at addresses)"
-	echo "${comment}Ctrl-C here stops QEMU."
-}
-
 # Fills the runs: run_names (as result lines show them), run_sections,
 # run_logs (under logs/), and for --compare run_accelerators and
 # run_models.  Without --compare, one run per selected test.
@@ -340,7 +332,7 @@ start_test() { # INDEX
 	fi
 	print_probe_notes
 	[ "$verbose" = yes ] && echo "$comment$quoted_command"
-	[ "$debug" = yes ] && print_debug_instructions
+	[ "$debug" = yes ] && print_debug_instructions "$comment"
 	(
 		run_prepared_test "$section" "$log" "$run_directory/$index.serial"
 		printf '%s\n' "$result_word" "$result_seconds" "$result_detail" "${errata_used[*]}" \

@@ -270,6 +270,21 @@ gdb_command() { # PORT
 		"${elf:+ $elf}" "$1"
 }
 
+# What -d prints before QEMU starts and waits, each line after PREFIX.
+print_debug_instructions() { # PREFIX
+	echo "${1}QEMU waits for gdb on port $debug_port, without a timeout; in another terminal:"
+	echo "${1}  $(gdb_command "$debug_port")"
+	[ -r "$test_elf" ] || echo "${1}  ($test_elf is missing: gdb has no symbols, break at addresses)"
+	echo "${1}Ctrl-C here stops QEMU."
+}
+
+# Sets timeout_text to the prepared test's timeout as logs show it: "90s" or "none".
+describe_test_timeout() {
+	timeout_text=none
+	format_seconds "$test_timeout_microseconds"
+	[ "$test_timeout_microseconds" -gt 0 ] && timeout_text=${formatted_seconds}s
+}
+
 # The verdict once the section's "expect" is applied.  A section that
 # expects failure is satisfied only by a failure the guest reported (or a
 # hypervisor failure), never by a timeout, a crash or a reset.
@@ -289,12 +304,11 @@ apply_expectation() { # EXPECT
 
 # The log header: everything needed to repeat the run by hand.
 write_log_header() { # NAME
-	local timeout=none words
-	format_seconds "$test_timeout_microseconds"
-	[ "$test_timeout_microseconds" -gt 0 ] && timeout=${formatted_seconds}s
+	local words
+	describe_test_timeout
 	printf 'test: %s (%(%Y-%m-%d %H:%M:%S)T)\n' "$1" -1
 	echo "accelerator: $test_identity, $test_cpu_note"
-	echo "machine: $test_machine, image: $test_kernel, timeout: $timeout"
+	echo "machine: $test_machine, image: $test_kernel, timeout: $timeout_text"
 	if [ "$test_accelerator" = bochs ]; then
 		printf -v words '%q' "$test_append"
 		echo "command: scripts/make-iso.sh canon.iso $test_kernel $words"
